@@ -1,0 +1,1 @@
+"""Implementations of the application ports: SQL ledger, Alma over HTTP, files, config sources."""

@@ -1,0 +1,1 @@
+"""Use cases of the SCF bridge and the ports (typing.Protocol) they drive."""

@@ -1,0 +1,82 @@
+"""Typed settings of a running bridge: the consortium rules plus connections and secrets.
+
+Built by a configuration source adapter (rules K1–K3); the application only reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from domain.institutions import Consortium
+
+
+class Secret:
+    """A secret value that never shows itself in repr, str, logs or error text."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The real value, for the one place that must send it (a header, a login)."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+
+TransferProtocol = Literal["sftp", "ftp", "local"]
+
+
+@dataclass(frozen=True)
+class FileServer:
+    """Where Alma drops publishing archives and request files (conf.json ``ftp_server``)."""
+
+    host: str
+    user: str
+    password: Secret
+    main_folder: str
+    port: int
+    protocol: TransferProtocol
+    known_hosts: str | None = None
+    host_key_fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration of one bridge."""
+
+    gateway: str
+    consortium: Consortium
+    api_keys: Mapping[str, Secret]
+    file_server: FileServer
+    main_local_folder: str | None = None
+    report_file_folder: str | None = None
+    max_number_of_threads: int = 4
+    webhook_secret: Secret | None = None
+    allow_unsigned_webhooks: bool = False
+    request_grace_hours: float = 24.0
+    alma_rate_limit_per_second: int = 25
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def api_key(self, institution: str) -> Secret | None:
+        """The API key of an institution (case-insensitive code), the SCF's included."""
+        wanted = institution.casefold()
+        for code, key in self.api_keys.items():
+            if code.casefold() == wanted:
+                return key
+        return None

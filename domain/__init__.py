@@ -1,0 +1,1 @@
+"""SCF business rules: frozen dataclasses and pure functions, standard library only."""
