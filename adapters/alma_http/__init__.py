@@ -1,0 +1,1 @@
+"""Alma over HTTP: one pooled httpx client, one retry layer, a limiter per institution."""

@@ -1,0 +1,172 @@
+"""The one HTTP client of the process: pooled connections, the only retry layer, throttles.
+
+Rules: A1 key in the Authorization header; A2 typed errors; A3 retry 5xx, timeouts and
+connection errors with exponential backoff and jitter inside a budget, pause on a per-second 429,
+never retry a daily-quota 429; A4 one throttle per institution; A5 every path segment encoded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import stamina
+
+from adapters.alma_http.error_envelope import error_class_for, parse_envelope
+from adapters.alma_http.throttle import InstitutionThrottle
+from application.alma import AlmaError, AlmaUnavailable, RateLimited, TransientAlmaError
+from application.settings import Secret
+
+log = logging.getLogger(__name__)
+
+API_ROOT = "/almaws/v1/"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long one Alma call may keep trying before its error reaches the caller."""
+
+    attempts: int = 8
+    budget_seconds: float = 120.0
+    wait_initial: float = 0.2
+    wait_max: float = 10.0
+    wait_jitter: float = 0.5
+    rate_limit_pause: float = 1.0
+
+
+def alma_path(segments: Sequence[str]) -> str:
+    """`/almaws/v1/a/b` with every segment percent-encoded, `/` included (rule A5)."""
+    return API_ROOT + "/".join(quote(str(segment), safe="") for segment in segments)
+
+
+class AlmaHttpClient:
+    """Sends Alma calls for every institution through one `httpx.AsyncClient`."""
+
+    def __init__(
+        self,
+        gateway_url: str,
+        *,
+        rate_per_second: int = 25,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=gateway_url.rstrip("/"),
+            transport=transport,
+            follow_redirects=True,  # item-by-barcode answers 302 to the item's own URL
+            timeout=timeout or httpx.Timeout(30.0, connect=10.0),
+            headers={"Accept": "application/json"},
+        )
+        self._rate = rate_per_second
+        self._retry = retry or RetryPolicy()
+        self._throttles: dict[str, InstitutionThrottle] = {}
+        self.retries = 0
+
+    def throttle(self, institution: str) -> InstitutionThrottle:
+        """The throttle of an institution, created on first use."""
+        key = institution.casefold()
+        if key not in self._throttles:
+            self._throttles[key] = InstitutionThrottle(self._rate)
+        return self._throttles[key]
+
+    async def aclose(self) -> None:
+        """Close pooled connections."""
+        await self._http.aclose()
+
+    async def call(
+        self,
+        institution: str,
+        api_key: Secret,
+        method: str,
+        path: Sequence[str],
+        *,
+        operation: str,
+        params: Mapping[str, str | int | bool] | None = None,
+        json_body: Any = None,
+        xml_body: str | None = None,
+        subject: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One logical Alma call, retried as rule A3 says; returns a 2xx response or raises."""
+        throttle = self.throttle(institution)
+        headers = {"Authorization": f"apikey {api_key.reveal()}"}
+        content: bytes | None = None
+        if xml_body is not None:
+            headers["Content-Type"] = "application/xml"
+            content = xml_body.encode("utf-8")
+        query = {k: _query_value(v) for k, v in (params or {}).items()}
+        url = alma_path(path)
+        about = dict(subject or {})
+
+        async for attempt in stamina.retry_context(
+            on=_is_transient,
+            attempts=self._retry.attempts,
+            timeout=self._retry.budget_seconds,
+            wait_initial=self._retry.wait_initial,
+            wait_max=self._retry.wait_max,
+            wait_jitter=self._retry.wait_jitter,
+        ):
+            with attempt:
+                if attempt.num > 1:
+                    self.retries += 1
+                await throttle.admit()
+                try:
+                    response = await self._http.request(
+                        method,
+                        url,
+                        params=query,
+                        json=json_body if xml_body is None else None,
+                        content=content,
+                        headers=headers,
+                    )
+                except httpx.TransportError as exc:
+                    # httpx's message names the URL only; the key travels in a header.
+                    raise AlmaUnavailable(
+                        institution,
+                        operation,
+                        error_message=f"{type(exc).__name__}: {exc}",
+                        subject=about,
+                    ) from None
+                throttle.record_remaining(response.headers.get("X-Exl-Api-Remaining"))
+                log.debug("alma %s %s %s -> %s", institution, method, url, response.status_code)
+                if response.is_success:
+                    return response
+                error = _error_from(response, institution, operation, about)
+                if isinstance(error, RateLimited):
+                    throttle.pause(self._retry.rate_limit_pause)
+                raise error
+        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+
+def _is_transient(exc: Exception) -> bool:
+    return isinstance(exc, TransientAlmaError)
+
+
+def _query_value(value: str | int | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _error_from(
+    response: httpx.Response, institution: str, operation: str, subject: Mapping[str, str]
+) -> AlmaError:
+    envelope = parse_envelope(response.content, response.headers.get("content-type"))
+    error_class: type[AlmaError]
+    if response.status_code >= 500:
+        error_class = AlmaUnavailable
+    else:
+        error_class = error_class_for(response.status_code, envelope)
+    return error_class(
+        institution,
+        operation,
+        http_status=response.status_code,
+        error_code=envelope.error_code,
+        error_message=envelope.error_message,
+        tracking_id=envelope.tracking_id,
+        subject=dict(subject),
+    )

@@ -1,0 +1,95 @@
+"""Alma's error envelope, JSON or XML, turned into typed errors by errorCode (rule A2)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from application.alma import (
+    AlmaError,
+    BibNotFound,
+    ItemNotFound,
+    QuotaExhausted,
+    RateLimited,
+    UserNotFound,
+)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The first error of Alma's `errorList`."""
+
+    error_code: str | None
+    error_message: str | None
+    tracking_id: str | None
+
+
+_NOT_FOUND_CODES: Mapping[str, type[AlmaError]] = {
+    "401689": ItemNotFound,  # No items found for barcode X.
+    "401683": ItemNotFound,  # No Item found for mmsId X, holdings id Y and item id Z.
+    "401861": UserNotFound,  # User with identifier X was not found.
+    "401890": UserNotFound,  # User with identifier X of type Y was not found.
+    "4019990": UserNotFound,  # source-identifier user not found
+    "4019998": UserNotFound,  # linking-id user not found
+    "402203": BibNotFound,  # Input parameters mmsId X is not valid.
+}
+PER_SECOND_THRESHOLD = "PER_SECOND_THRESHOLD"
+DAILY_THRESHOLD = "DAILY_THRESHOLD"
+
+
+def parse_envelope(body: bytes, content_type: str | None) -> Envelope:
+    """Read the first error from a JSON or XML error body; unknown shapes give empty fields."""
+    text = body.decode("utf-8", errors="replace").strip()
+    if not text:
+        return Envelope(None, None, None)
+    if text.startswith("<"):
+        return _parse_xml(text)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return Envelope(None, text[:200], None)
+    return _parse_json(data)
+
+
+def _parse_json(data: object) -> Envelope:
+    if not isinstance(data, dict):
+        return Envelope(None, None, None)
+    errors = (data.get("errorList") or {}).get("error") if isinstance(data, dict) else None
+    if isinstance(errors, dict):
+        errors = [errors]
+    if not isinstance(errors, list) or not errors or not isinstance(errors[0], dict):
+        return Envelope(None, None, None)
+    first = errors[0]
+
+    def field(name: str) -> str | None:
+        value = first.get(name)
+        return None if value is None else str(value)
+
+    return Envelope(field("errorCode"), field("errorMessage"), field("trackingId"))
+
+
+def _parse_xml(text: str) -> Envelope:
+    try:
+        root = ET.fromstring(text)  # noqa: S314  (Alma's own response, not user input)
+    except ET.ParseError:
+        return Envelope(None, text[:200], None)
+
+    def first(local_name: str) -> str | None:
+        for element in root.iter():
+            if element.tag.rsplit("}", 1)[-1] == local_name:
+                return (element.text or "").strip() or None
+        return None
+
+    return Envelope(first("errorCode"), first("errorMessage"), first("trackingId"))
+
+
+def error_class_for(http_status: int, envelope: Envelope) -> type[AlmaError]:
+    """Which typed error an Alma failure is: by errorCode first, by HTTP status second."""
+    code = envelope.error_code or ""
+    if http_status == 429 or code in (PER_SECOND_THRESHOLD, DAILY_THRESHOLD):
+        return QuotaExhausted if code == DAILY_THRESHOLD else RateLimited
+    if code in _NOT_FOUND_CODES:
+        return _NOT_FOUND_CODES[code]
+    return AlmaError
