@@ -6,7 +6,7 @@ Built by a configuration source adapter (rules K1–K3); the application only re
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from domain.institutions import Consortium
@@ -71,7 +71,25 @@ class Settings:
     allow_unsigned_webhooks: bool = False
     request_grace_hours: float = 24.0
     alma_rate_limit_per_second: int = 25
-    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def verifies_webhooks(self) -> bool:
+        """True when a webhook secret is configured, so every POST /webhook is checked (rule W2)."""
+        return bool(self.webhook_secret)
+
+    def webhook_startup_error(self) -> str | None:
+        """Why the service must refuse to start, or None when it may (rule W2).
+
+        Loading succeeds without a secret, so that ``almabridge config check`` can still show the
+        configuration; the service itself asks this before it accepts any webhook.
+        """
+        if self.verifies_webhooks or self.allow_unsigned_webhooks:
+            return None
+        return (
+            "no webhook secret is configured: set webhook_secret in the configuration or "
+            "ALMABRIDGE_WEBHOOK_SECRET in the environment, or say allow_unsigned_webhooks: true "
+            "to accept unsigned webhooks"
+        )
 
     def api_key(self, institution: str) -> Secret | None:
         """The API key of an institution (case-insensitive code), the SCF's included."""

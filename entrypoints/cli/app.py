@@ -1,0 +1,30 @@
+"""The root `almabridge` command and the registration of its sub-commands."""
+
+from __future__ import annotations
+
+import typer
+
+from entrypoints.cli import config_commands, db_commands
+
+app = typer.Typer(
+    name="almabridge",
+    help=(
+        "Keeps an Alma Shared Collection Facility (SCF) in sync with its member institutions "
+        "and records every action in a ledger.\n\n"
+        "Exit codes: 0 ok, 1 the work failed, 2 bad usage or configuration.\n\n"
+        "Examples:\n\n"
+        "  almabridge config check conf.json\n\n"
+        "  ALMABRIDGE_DATABASE_URL=postgresql://bridge@db/almabridge almabridge db upgrade"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(db_commands.app, name="db")
+app.add_typer(config_commands.app, name="config")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
