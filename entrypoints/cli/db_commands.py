@@ -63,7 +63,7 @@ def upgrade_command(database_url: DatabaseUrlOption = None) -> None:
     shown = _shown(url)
     try:
         revision = asyncio.run(upgrade(url))
-    except Exception as error:  # noqa: BLE001  (any driver error: report it, exit 1)
+    except Exception as error:
         typer.echo(f"error: could not upgrade the ledger at {shown}: {_plain(error)}", err=True)
         raise typer.Exit(ExitCode.WORK_FAILED) from None
     typer.echo(f"ledger at {shown} is at revision {revision} (current)")
@@ -83,7 +83,7 @@ def status_command(database_url: DatabaseUrlOption = None) -> None:
 
     try:
         current, head = asyncio.run(revisions())
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         typer.echo(f"error: could not read the ledger at {shown}: {_plain(error)}", err=True)
         raise typer.Exit(ExitCode.WORK_FAILED) from None
     if current == head:

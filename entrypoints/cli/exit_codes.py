@@ -4,7 +4,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """0 the job succeeded, 1 the work itself failed, 2 the command line or configuration is wrong."""
+    """0 the job succeeded, 1 the work failed, 2 the command line or configuration is wrong."""
 
     OK = 0
     WORK_FAILED = 1
