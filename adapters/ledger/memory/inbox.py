@@ -1,0 +1,62 @@
+"""The webhook inbox in memory, deduplicated by key (rule W3)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from adapters.ledger.memory.state import Workspace, utc
+from application.ledger_records import InboxAdded, InboxMessage, InboxStatus, LedgerRecordNotFound
+
+
+class MemoryInboxRepository:
+    """Inbox messages in memory, deduplicated by key."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self._workspace = workspace
+
+    async def add(self, dedupe_key: str, body: bytes, received_at: datetime) -> InboxAdded:
+        """Store a message once per dedupe key; a duplicate returns the first row's id."""
+        received_at = utc(received_at, "received_at")
+        state = self._workspace.state
+        if dedupe_key in state.inbox_keys:
+            return InboxAdded(state.inbox_keys[dedupe_key], False)
+        message_id = state.next_id("inbox")
+        state.inbox[message_id] = InboxMessage(
+            id=message_id,
+            dedupe_key=dedupe_key,
+            received_at=received_at,
+            body=bytes(body),
+            status=InboxStatus.PENDING,
+            attempts=0,
+            last_error=None,
+            available_at=received_at,
+            lock_owner=None,
+            lease_until=None,
+        )
+        state.inbox_keys[dedupe_key] = message_id
+        return InboxAdded(message_id, True)
+
+    async def get(self, message_id: int) -> InboxMessage | None:
+        """The message with this id, if any."""
+        return self._workspace.state.inbox.get(message_id)
+
+    async def mark_done(self, message_id: int) -> None:
+        """Processing finished: the message is never claimed again."""
+        self._set(message_id, status=InboxStatus.DONE)
+
+    async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
+        """Processing failed: release the lease and make it claimable again at retry_at."""
+        retry_at = utc(retry_at, "retry_at")
+        self._set(message_id, status=InboxStatus.PENDING, last_error=error, available_at=retry_at)
+
+    async def mark_dead(self, message_id: int, error: str) -> None:
+        """Give up on the message, keeping the last error for operators."""
+        self._set(message_id, status=InboxStatus.DEAD, last_error=error)
+
+    def _set(self, message_id: int, **values: Any) -> None:
+        inbox = self._workspace.state.inbox
+        if message_id not in inbox:
+            raise LedgerRecordNotFound(f"no inbox message with id {message_id}")
+        inbox[message_id] = replace(inbox[message_id], lock_owner=None, lease_until=None, **values)

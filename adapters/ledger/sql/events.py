@@ -1,0 +1,52 @@
+"""The append-only event log in SQL (rule I13)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.ledger.sql import rows as sql_rows
+from adapters.ledger.tables import events
+from application.ledger_records import JsonObject, LedgerEvent, Outcome
+from application.ports import Clock
+
+
+class SqlEventRepository:
+    """The append-only event log in SQL (rule I13)."""
+
+    def __init__(self, conn: AsyncConnection, clock: Clock) -> None:
+        self._conn = conn
+        self._clock = clock
+
+    async def append(
+        self,
+        action: str,
+        outcome: Outcome,
+        *,
+        institution: str | None = None,
+        barcode: str | None = None,
+        request_id: str | None = None,
+        message: str | None = None,
+        file_id: int | None = None,
+        inbox_id: int | None = None,
+        details: JsonObject | None = None,
+        error_code: str | None = None,
+    ) -> LedgerEvent:
+        """Append one event stamped with the clock's time."""
+        statement = (
+            events.insert()
+            .values(
+                occurred_at=self._clock.now(),
+                institution=institution,
+                barcode=barcode,
+                request_id=request_id,
+                action=action,
+                outcome=Outcome(outcome).value,
+                message=message,
+                file_id=file_id,
+                inbox_id=inbox_id,
+                details=dict(details or {}),
+                error_code=error_code,
+            )
+            .returning(*events.c)
+        )
+        return sql_rows.ledger_event((await self._conn.execute(statement)).one())

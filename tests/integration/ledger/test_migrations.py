@@ -1,0 +1,93 @@
+"""The SQL ledger's schema: one Alembic revision, no drift from tables.py, a startup check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from adapters.ledger.engine import create_ledger_engine
+from adapters.ledger.migrate import current_revision, head_revision, upgrade
+from adapters.ledger.sql import SqlLedger
+from adapters.ledger.tables import metadata
+from application.ledger_records import LedgerNotMigrated
+from tests.integration.ledger.support import FakeClock
+
+
+async def test_check_ready_refuses_an_empty_database(empty_url: str, clock: FakeClock) -> None:
+    ledger = SqlLedger.from_url(empty_url, clock)
+    try:
+        with pytest.raises(LedgerNotMigrated, match="almabridge db upgrade"):
+            await ledger.check_ready()
+    finally:
+        await ledger.close()
+
+
+async def test_upgrade_brings_the_database_to_head_once(empty_url: str, clock: FakeClock) -> None:
+    assert await current_revision(empty_url) is None
+    head = await upgrade(empty_url)
+    assert head == await head_revision() == "0001"
+    assert await current_revision(empty_url) == head
+    assert await upgrade(empty_url) == head  # a second upgrade has nothing to do
+    ledger = SqlLedger.from_url(empty_url, clock)
+    try:
+        await ledger.check_ready()
+    finally:
+        await ledger.close()
+
+
+async def test_check_ready_refuses_a_database_behind_head(empty_url: str, clock: FakeClock) -> None:
+    await upgrade(empty_url)
+    ledger = SqlLedger.from_url(empty_url, clock)
+    try:
+        async with ledger.engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+        with pytest.raises(LedgerNotMigrated, match=r"revision 0000.*almabridge db upgrade"):
+            await ledger.check_ready()
+    finally:
+        await ledger.close()
+
+
+def _drift(conn: Connection) -> tuple[list[object], dict[str, set[str]]]:
+    diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    inspector = inspect(conn)
+    columns = {
+        table: {column["name"] for column in inspector.get_columns(table)}
+        for table in inspector.get_table_names()
+        if table != "alembic_version"
+    }
+    return diffs, columns
+
+
+async def test_the_migrated_schema_matches_tables_py(empty_url: str) -> None:
+    await upgrade(empty_url)
+    engine = create_ledger_engine(empty_url)
+    try:
+        async with engine.connect() as conn:
+            diffs, columns = await conn.run_sync(_drift)
+    finally:
+        await engine.dispose()
+    assert diffs == []
+    assert columns == {table.name: set(table.columns.keys()) for table in metadata.sorted_tables}
+
+
+async def test_upgrade_needs_no_alembic_ini(
+    empty_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As installed: the working directory has no alembic.ini and no migrations folder.
+    monkeypatch.chdir(tmp_path)
+    assert not (tmp_path / "alembic.ini").exists()
+    assert await upgrade(empty_url) == "0001"
+
+
+def test_exactly_one_revision_ships() -> None:
+    import migrations.versions
+
+    versions = Path(migrations.versions.__file__).parent
+    assert sorted(path.name for path in versions.glob("*.py") if path.name != "__init__.py") == [
+        "0001_ledger.py"
+    ]
