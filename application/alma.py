@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-JsonObject = dict[str, Any]
+AlmaJson = dict[str, Any]
 
 
 def _text(raw: Mapping[str, Any], *path: str) -> str | None:
@@ -29,7 +29,7 @@ def _text(raw: Mapping[str, Any], *path: str) -> str | None:
 class AlmaItem:
     """A physical item (``bib_data``, ``holding_data``, ``item_data``) as Alma returns it."""
 
-    raw: JsonObject
+    raw: AlmaJson
 
     @property
     def barcode(self) -> str | None:
@@ -68,7 +68,7 @@ class AlmaItem:
 class AlmaBib:
     """A bibliographic record; ``anies`` holds its MARCXML."""
 
-    raw: JsonObject
+    raw: AlmaJson
 
     @property
     def mms_id(self) -> str | None:
@@ -84,7 +84,7 @@ class AlmaBib:
 class AlmaHolding:
     """A holding record: library and location come from its 852 (or Alma's summary keys)."""
 
-    raw: JsonObject
+    raw: AlmaJson
 
     @property
     def holding_id(self) -> str | None:
@@ -103,7 +103,7 @@ class AlmaHolding:
 class AlmaRequest:
     """A user request (hold, digitization, …), item-level or title-level."""
 
-    raw: JsonObject
+    raw: AlmaJson
 
     @property
     def request_id(self) -> str | None:
@@ -130,7 +130,7 @@ class AlmaRequest:
 class AlmaLoan:
     """An item loan."""
 
-    raw: JsonObject
+    raw: AlmaJson
 
     @property
     def loan_id(self) -> str | None:
@@ -145,7 +145,7 @@ class AlmaLoan:
 class AlmaUser:
     """A user, possibly linked from another institution."""
 
-    raw: JsonObject
+    raw: AlmaJson
 
     @property
     def primary_id(self) -> str | None:
@@ -171,7 +171,7 @@ class AlmaUser:
 class AlmaLibrary:
     """A library of an institution (``/conf/libraries``)."""
 
-    raw: JsonObject
+    raw: AlmaJson
 
     @property
     def code(self) -> str | None:
@@ -186,7 +186,7 @@ class AlmaLibrary:
 class AlmaLocation:
     """A location of a library (``/conf/libraries/{code}/locations``)."""
 
-    raw: JsonObject
+    raw: AlmaJson
 
     @property
     def code(self) -> str | None:
@@ -197,7 +197,7 @@ class AlmaLocation:
 class AlmaCourse:
     """A course (``/courses``), for the Leganto workflow."""
 
-    raw: JsonObject
+    raw: AlmaJson
 
     @property
     def course_id(self) -> str | None:

@@ -14,12 +14,12 @@ from application.alma import (
     AlmaCourse,
     AlmaHolding,
     AlmaItem,
+    AlmaJson,
     AlmaLibrary,
     AlmaLoan,
     AlmaLocation,
     AlmaRequest,
     AlmaUser,
-    JsonObject,
     Page,
 )
 from application.settings import Secret
@@ -28,14 +28,14 @@ V = TypeVar("V")
 MAX_PAGE = 100  # Alma refuses limit > 100
 
 
-def _json(response: httpx.Response) -> JsonObject:
+def _json(response: httpx.Response) -> AlmaJson:
     if not response.content:
         return {}
     data = response.json()
     return data if isinstance(data, dict) else {"value": data}
 
 
-def _records(data: JsonObject, key: str, view: Callable[[JsonObject], V]) -> list[V]:
+def _records(data: AlmaJson, key: str, view: Callable[[AlmaJson], V]) -> list[V]:
     # Alma omits the array key entirely for an empty list: {"total_record_count": 0}.
     values = data.get(key) or []
     if isinstance(values, dict):
@@ -43,7 +43,7 @@ def _records(data: JsonObject, key: str, view: Callable[[JsonObject], V]) -> lis
     return [view(v) for v in values if isinstance(v, dict)]
 
 
-def _page(data: JsonObject, key: str, view: Callable[[JsonObject], V], offset: int) -> Page[V]:
+def _page(data: AlmaJson, key: str, view: Callable[[AlmaJson], V], offset: int) -> Page[V]:
     records = _records(data, key, view)
     total = data.get("total_record_count")
     count = int(total) if isinstance(total, (int, str)) and str(total).isdigit() else len(records)
@@ -91,7 +91,7 @@ class HttpAlmaGateway:
         json_body: Any = None,
         xml_body: str | None = None,
         subject: Mapping[str, str] | None = None,
-    ) -> JsonObject:
+    ) -> AlmaJson:
         response = await self._client.call(
             self.institution,
             self._key,
@@ -147,7 +147,7 @@ class HttpAlmaGateway:
         )
         return _page(data, "item", AlmaItem, offset)
 
-    async def create_item(self, mms_id: str, holding_id: str, item: JsonObject) -> AlmaItem:
+    async def create_item(self, mms_id: str, holding_id: str, item: AlmaJson) -> AlmaItem:
         barcode = str((item.get("item_data") or {}).get("barcode") or "")
         data = await self._call(
             "POST",
@@ -163,7 +163,7 @@ class HttpAlmaGateway:
         return AlmaItem(data)
 
     async def update_item(
-        self, mms_id: str, holding_id: str, item_pid: str, item: JsonObject
+        self, mms_id: str, holding_id: str, item_pid: str, item: AlmaJson
     ) -> AlmaItem:
         barcode = str((item.get("item_data") or {}).get("barcode") or "")
         data = await self._call(
@@ -284,7 +284,7 @@ class HttpAlmaGateway:
     # ---- requests ---------------------------------------------------------------------------
 
     async def create_item_request(
-        self, mms_id: str, holding_id: str, item_pid: str, user_id: str, request: JsonObject
+        self, mms_id: str, holding_id: str, item_pid: str, user_id: str, request: AlmaJson
     ) -> AlmaRequest:
         data = await self._call(
             "POST",
@@ -303,7 +303,7 @@ class HttpAlmaGateway:
         return AlmaRequest(data)
 
     async def create_title_request(
-        self, mms_id: str, user_id: str, request: JsonObject
+        self, mms_id: str, user_id: str, request: AlmaJson
     ) -> AlmaRequest:
         data = await self._call(
             "POST",

@@ -234,3 +234,14 @@ async def test_A1_the_key_never_reaches_error_text_or_reprs(
         ]
     )
     assert KEY not in everything
+
+
+def test_the_http_gateway_and_directory_satisfy_the_ports() -> None:
+    from adapters.alma_http.directory import HttpAlmaDirectory
+    from application.ports import AlmaDirectory, AlmaGateway
+
+    client = AlmaHttpClient("https://alma.test")
+    gateway: AlmaGateway = HttpAlmaGateway(client, "01AAA_AB", Secret(KEY))
+    directory_type: type[AlmaDirectory] = HttpAlmaDirectory  # checked by mypy
+    assert gateway.institution == "01AAA_AB"
+    assert directory_type is HttpAlmaDirectory
