@@ -24,6 +24,7 @@ from application.settings import Secret
 log = logging.getLogger(__name__)
 
 API_ROOT = "/almaws/v1/"
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,9 @@ class AlmaHttpClient:
         self._http = httpx.AsyncClient(
             base_url=gateway_url.rstrip("/"),
             transport=transport,
-            follow_redirects=True,  # item-by-barcode answers 302 to the item's own URL
+            # Redirects are followed by `call`, so that each hop passes the throttle: Alma counts
+            # the 302 of item-by-barcode and the item fetch as two calls.
+            follow_redirects=False,
             timeout=timeout or httpx.Timeout(30.0, connect=10.0),
             headers={"Accept": "application/json"},
         )
@@ -113,26 +116,15 @@ class AlmaHttpClient:
             with attempt:
                 if attempt.num > 1:
                     self.retries += 1
-                await throttle.admit()
-                try:
-                    response = await self._http.request(
-                        method,
-                        url,
-                        params=query,
-                        json=json_body if xml_body is None else None,
-                        content=content,
-                        headers=headers,
-                    )
-                except httpx.TransportError as exc:
-                    # httpx's message names the URL only; the key travels in a header.
-                    raise AlmaUnavailable(
-                        institution,
-                        operation,
-                        error_message=f"{type(exc).__name__}: {exc}",
-                        subject=about,
-                    ) from None
-                throttle.record_remaining(response.headers.get("X-Exl-Api-Remaining"))
-                log.debug("alma %s %s %s -> %s", institution, method, url, response.status_code)
+                request = self._http.build_request(
+                    method,
+                    url,
+                    params=query,
+                    json=json_body if xml_body is None else None,
+                    content=content,
+                    headers=headers,
+                )
+                response = await self._send(request, throttle, institution, operation, about)
                 if response.is_success:
                     return response
                 error = _error_from(response, institution, operation, about)
@@ -140,6 +132,48 @@ class AlmaHttpClient:
                     throttle.pause(self._retry.rate_limit_pause)
                 raise error
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+    async def _send(
+        self,
+        request: httpx.Request,
+        throttle: InstitutionThrottle,
+        institution: str,
+        operation: str,
+        subject: Mapping[str, str],
+    ) -> httpx.Response:
+        """Send one request and follow Alma's redirects, each hop admitted by the throttle."""
+        for _hop in range(MAX_REDIRECTS + 1):
+            await throttle.admit()
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                # httpx's message names the URL only; the key travels in a header.
+                raise AlmaUnavailable(
+                    institution,
+                    operation,
+                    error_message=f"{type(exc).__name__}: {exc}",
+                    subject=dict(subject),
+                ) from None
+            throttle.record_remaining(response.headers.get("X-Exl-Api-Remaining"))
+            log.debug(
+                "alma %s %s %s -> %s",
+                institution,
+                request.method,
+                request.url.path,
+                response.status_code,
+            )
+            if not response.has_redirect_location:
+                return response
+            await response.aclose()
+            location = request.url.join(response.headers["Location"])
+            headers = dict(request.headers)
+            if location.host != request.url.host:
+                # The key is only ever sent to the configured gateway host.
+                headers.pop("authorization", None)
+            request = self._http.build_request("GET", location, headers=headers)
+        raise AlmaUnavailable(
+            institution, operation, error_message="too many redirects", subject=dict(subject)
+        )
 
 
 def _is_transient(exc: Exception) -> bool:

@@ -1,32 +1,42 @@
 """Keeps each institution under Alma's per-second threshold and honours its 429 pauses (A3, A4).
 
-`AsyncLimiter(1, 1 / rate)` is used rather than `AsyncLimiter(rate, 1)`: the latter lets a full
-bucket burst at once and was measured at 49 calls in one sliding second for a rate of 25; spacing
-calls 1/rate apart never puts more than `rate` call starts in any one-second window.
+Two mechanisms, because either alone lets Alma see more than its threshold:
+- calls are spaced `1/rate` apart (`AsyncLimiter(1, 1/rate)`); `AsyncLimiter(rate, 1)` would let a
+  full bucket burst and was measured at 49 call starts in one sliding second for a rate of 25;
+- a sliding log of call starts refuses the `rate+1`-th start until `1 s + margin` after the
+  oldest one, so delays between our start and Alma's count (scheduling, network) that squeeze
+  evenly spaced calls together cannot put `rate+1` of them into one of Alma's seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 
 from aiolimiter import AsyncLimiter
 
+DEFAULT_WINDOW_MARGIN = 0.05
+
 
 class InstitutionThrottle:
-    """Call admission for one institution: steady spacing, plus a shared pause after a 429."""
+    """Call admission for one institution: steady spacing, a hard window, and 429 pauses."""
 
     def __init__(
         self,
         rate_per_second: int,
         *,
+        window_margin: float = DEFAULT_WINDOW_MARGIN,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if rate_per_second < 1:
             raise ValueError(f"rate_per_second must be at least 1, got {rate_per_second}")
         self.rate_per_second = rate_per_second
-        self._limiter = AsyncLimiter(1, 1 / rate_per_second)
+        self._spacing = AsyncLimiter(1, 1 / rate_per_second)
+        self._window = 1.0 + window_margin
+        self._starts: deque[float] = deque()
+        self._admission = asyncio.Lock()
         self._monotonic = monotonic
         self._paused_until = 0.0
         self.api_remaining: int | None = None
@@ -35,12 +45,22 @@ class InstitutionThrottle:
 
     async def admit(self) -> None:
         """Wait until this institution may start another call."""
-        # Re-checked after each wait because another 429 may have extended the pause meanwhile.
-        while (delay := self._paused_until - self._monotonic()) > 0:  # noqa: ASYNC110
-            # Every caller of the institution waits out a 429 pause, not only the one that got it.
-            await asyncio.sleep(delay)
-        await self._limiter.acquire()
-        self.calls_started += 1
+        async with self._admission:  # first come, first served
+            while True:
+                now = self._monotonic()
+                while self._starts and now - self._starts[0] >= self._window:
+                    self._starts.popleft()
+                # Every caller of the institution waits out a 429 pause, not only the one that
+                # got it; re-checked after each wait because another 429 may have extended it.
+                delay = self._paused_until - now
+                if len(self._starts) >= self.rate_per_second:
+                    delay = max(delay, self._starts[0] + self._window - now)
+                if delay <= 0:
+                    break
+                await asyncio.sleep(delay)
+            await self._spacing.acquire()
+            self._starts.append(self._monotonic())
+            self.calls_started += 1
 
     def pause(self, seconds: float) -> None:
         """Hold back every call of this institution for `seconds` (after a per-second 429)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from entrypoints.cli import config_commands, db_commands
+from entrypoints.cli.fake_alma_command import fake_alma_command
 
 app = typer.Typer(
     name="almabridge",
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(db_commands.app, name="db")
 app.add_typer(config_commands.app, name="config")
+app.command("fake-alma")(fake_alma_command)
 
 
 def main() -> None:

@@ -86,3 +86,15 @@ def test_every_command_has_help_with_examples_or_a_description(command: tuple[st
     code, output = _run(*command, "--help")
     assert code == 0
     assert "Usage:" in output
+
+
+def test_fake_alma_has_help_with_an_example() -> None:
+    code, output = _run("fake-alma", "--help")
+    assert code == 0
+    assert "item_barcode=AB0001" in output
+
+
+def test_fake_alma_with_a_missing_seed_exits_2_naming_it(tmp_path: Path) -> None:
+    code, output = _run("fake-alma", "--seed", str(tmp_path / "no-seed.json"))
+    assert code == 2
+    assert "no-seed.json" in output

@@ -1,0 +1,120 @@
+"""The HTTP Alma adapter under faults from the fake Alma: rules A1, A3 and A4 end to end."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from adapters.alma_http.client import AlmaHttpClient, RetryPolicy
+from adapters.alma_http.gateway import HttpAlmaGateway
+from adapters.fake_alma.app import create_fake_alma_app
+from adapters.fake_alma.faults import FaultConfig, FaultInjector
+from adapters.fake_alma.seed import state_from_file
+from adapters.fake_alma.state import FakeAlmaState
+from application.alma import AlmaError
+from application.settings import Secret
+
+AB_KEY = "ab-example-key"
+PATIENT = RetryPolicy(
+    attempts=12,
+    budget_seconds=30,
+    wait_initial=0.001,
+    wait_max=0.01,
+    wait_jitter=0.001,
+    rate_limit_pause=0.05,
+)
+# Tests of retries, not of the threshold: the fake's own 25/s would only slow them down.
+NO_THRESHOLD = 100_000
+
+
+def _gateway(
+    state: FakeAlmaState, faults: FaultInjector, *, rate: int = 25
+) -> tuple[HttpAlmaGateway, AlmaHttpClient]:
+    app = create_fake_alma_app(state, faults)
+    client = AlmaHttpClient(
+        "http://fake-alma",
+        rate_per_second=rate,
+        retry=PATIENT,
+        transport=httpx.ASGITransport(app=app),
+    )
+    return HttpAlmaGateway(client, "01AAA_AB", Secret(AB_KEY)), client
+
+
+async def test_A3_with_30_percent_server_errors_every_call_still_succeeds() -> None:
+    state = state_from_file()
+    faults = FaultInjector(FaultConfig(error_rate=0.3, per_second_threshold=NO_THRESHOLD), seed=7)
+    gateway, client = _gateway(state, faults, rate=1000)
+    results = [await gateway.item_by_barcode("AB0001") for _ in range(40)]
+    await client.aclose()
+    assert all(item.barcode == "AB0001" for item in results)
+    faulted = [c for c in state.call_log.records() if c.status >= 500]
+    assert len(faulted) >= 5  # the storm really happened
+    assert client.retries >= len(faulted)
+
+
+async def test_A3_a_burst_of_per_second_429s_is_waited_out_and_retried() -> None:
+    state = state_from_file()
+    faults = FaultInjector(FaultConfig(), seed=1)
+    faults.fail_next(3, kind="per_second", institution="01AAA_AB")
+    gateway, client = _gateway(state, faults, rate=1000)
+    libraries = await gateway.libraries()
+    await client.aclose()
+    assert libraries
+    assert client.throttle("01AAA_AB").rate_limited_responses == 3
+    assert [c.status for c in state.call_log.records()] == [429, 429, 429, 200]
+
+
+def _most_starts_in_any_second(times: list[float]) -> int:
+    window: deque[float] = deque()
+    most = 0
+    for started in sorted(times):
+        window.append(started)
+        while started - window[0] >= 1.0:
+            window.popleft()
+        most = max(most, len(window))
+    return most
+
+
+async def test_A4_200_concurrent_callers_never_start_more_than_25_calls_in_any_second() -> None:
+    state = state_from_file()
+    faults = FaultInjector(FaultConfig(), seed=3)
+    gateway, client = _gateway(state, faults, rate=25)
+    callers = [gateway.item_by_barcode("AB0001") for _ in range(50)]
+    callers += [gateway.libraries() for _ in range(150)]
+    results = await asyncio.gather(*callers)
+    await client.aclose()
+    assert len(results) == 200
+    records = [c for c in state.call_log.records(institution="01AAA_AB")]
+    first = records[0].time
+    starts = [(c.time - first) / timedelta(seconds=1) for c in records]
+    assert all(c.status != 429 for c in records), "the fake's own threshold was never hit"
+    # Each item-by-barcode is two calls (the 302 and the item); the limiter counts both.
+    assert len(starts) == 2 * 50 + 150
+    assert _most_starts_in_any_second(starts) <= 25
+
+
+async def test_A1_keys_never_reach_logs_or_error_texts(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    state = state_from_file()
+    faults = FaultInjector(FaultConfig(error_rate=0.5, per_second_threshold=NO_THRESHOLD), seed=11)
+    gateway, client = _gateway(state, faults, rate=1000)
+    texts: list[str] = []
+    for barcode in ("AB0001", "missing-barcode", "AB0002"):
+        try:
+            await gateway.item_by_barcode(barcode)
+        except AlmaError as error:
+            texts += [str(error), repr(error)]
+    await client.aclose()
+    faults.configure(error_rate=1.0)
+    broken, broken_client = _gateway(state, faults, rate=1000)
+    with pytest.raises(AlmaError) as caught:
+        await broken.libraries()
+    await broken_client.aclose()
+    texts += [str(caught.value), repr(caught.value), caplog.text]
+    assert texts
+    for text in texts:
+        assert AB_KEY not in text
