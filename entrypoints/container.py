@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from dependency_injector import containers, providers
 
+from adapters.alma_http.directory import http_alma_directory
 from adapters.config.loader import load_settings, source_from_environment
 from adapters.ledger.clock import SystemClock
 from adapters.ledger.database_url import ENVIRONMENT_VARIABLE as DATABASE_URL_VARIABLE
@@ -49,6 +50,11 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(
         SettingsHolder,
         loader=providers.Callable(_settings_loader, source=config_source, environ=environ),
+    )
+    # Built on first use, after `prepare_service` has loaded the settings.
+    alma = providers.Singleton(
+        http_alma_directory,
+        settings=providers.Callable(lambda holder: holder.current, settings),
     )
 
 

@@ -58,4 +58,9 @@ async def test_a_migrated_ledger_and_a_valid_configuration_start(
     await upgrade(f"sqlite:///{tmp_path / 'ledger.db'}")
     settings = await prepare_service(container)
     assert settings.consortium.remote_storage.institution == "01AAA_RS"
+    alma = container.alma()
+    assert alma.gateway("01aaa_cd").institution == "01AAA_CD"
+    assert alma.gateway("01aaa_rs").institution == "01AAA_RS"
+    assert alma.client.throttle("01AAA_CD").rate_per_second == 25
+    await alma.client.aclose()
     await container.ledger().close()
