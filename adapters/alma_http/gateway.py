@@ -320,19 +320,27 @@ class HttpAlmaGateway:
     async def list_item_requests(
         self, mms_id: str, holding_id: str, item_pid: str
     ) -> list[AlmaRequest]:
-        data = await self._call(
-            "GET",
-            "bibs",
-            mms_id,
-            "holdings",
-            holding_id,
-            "items",
-            item_pid,
-            "requests",
-            operation="list item requests",
-            subject={"item": item_pid},
-        )
-        return _records(data, "user_request", AlmaRequest)
+        found: list[AlmaRequest] = []
+        offset: int | None = 0
+        # Every page: Alma's default page is 10, and a request missed here is one never cancelled.
+        while offset is not None:
+            data = await self._call(
+                "GET",
+                "bibs",
+                mms_id,
+                "holdings",
+                holding_id,
+                "items",
+                item_pid,
+                "requests",
+                operation="list item requests",
+                params={"limit": MAX_PAGE, "offset": offset},
+                subject={"item": item_pid},
+            )
+            page = _page(data, "user_request", AlmaRequest, offset)
+            found.extend(page.records)
+            offset = page.next_offset
+        return found
 
     async def get_title_request(self, mms_id: str, request_id: str) -> AlmaRequest:
         data = await self._call(
