@@ -6,7 +6,9 @@ together by one contract test suite per port.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -23,6 +25,7 @@ from application.alma import (
     AlmaUser,
     Page,
 )
+from application.files import ClaimedFile, RemoteFile
 from application.ledger_records import (
     ForwardedRequest,
     InboxAdded,
@@ -39,6 +42,8 @@ from application.ledger_records import (
     TransferKind,
     TransferStatus,
 )
+from domain.published import PublishedItem
+from domain.requests import RemoteStorageRequest
 
 
 class Clock(Protocol):
@@ -510,4 +515,73 @@ class AlmaDirectory(Protocol):
 
     def gateway(self, institution: str) -> AlmaGateway:
         """The gateway of this institution; `UnknownInstitution` when it has no API key."""
+        ...
+
+
+class FileTransfer(Protocol):
+    """The folder where Alma drops files and the bridge claims them (rules I1, R1).
+
+    Paths are POSIX paths on the server. Failures raise `TransferError` (host and path named,
+    never a password); transient ones are retried by the adapter first.
+    """
+
+    async def list_files(self, folder: str) -> list[RemoteFile]:
+        """Plain files directly in `folder`, by name; `OLD/` and other folders are not listed."""
+        ...
+
+    async def claim(self, file: RemoteFile) -> ClaimedFile | None:
+        """Atomically move the file into `{folder}/OLD/` (created when missing).
+
+        None when another claimer moved it first: of two concurrent claimers exactly one wins.
+        """
+        ...
+
+    async def download(self, remote_path: str, local_path: Path) -> int:
+        """Stream a remote file into a local path; returns the bytes written."""
+        ...
+
+    async def put_back(self, claimed: ClaimedFile) -> None:
+        """Undo a claim: move the file from `OLD/` back where it was (e.g. a failed download)."""
+        ...
+
+    async def upload(self, local_path: Path, remote_path: str) -> None:
+        """Upload under a temporary name, then rename, so readers never see half a file."""
+        ...
+
+    async def rename(self, source: str, target: str) -> None:
+        """Rename or move a remote file."""
+        ...
+
+    async def delete(self, remote_path: str) -> None:
+        """Delete a remote file."""
+        ...
+
+    async def make_folders(self, folder: str) -> None:
+        """Create a folder and its parents; no error when it exists."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the connection this adapter reuses within a batch."""
+        ...
+
+
+class PublishingFiles(Protocol):
+    """Reads a member's publishing output: safe unpacking and streamed MARCXML (I2–I4)."""
+
+    async def unpack(self, archive: Path, into: Path) -> list[Path]:
+        """The XML files of a `.tar.gz`, each archive in its own folder under `into`; a bare
+        `.xml` is returned as it is. Raises `ArchiveRefused` for an unsafe or broken archive."""
+        ...
+
+    def read_items(self, xml_file: Path, institution: str) -> AsyncIterator[PublishedItem]:
+        """Every ITM of every record, in file order, in constant memory; raises `MalformedFile`
+        naming the file and the record position where reading stopped."""
+        ...
+
+
+class RequestFiles(Protocol):
+    """Reads a member's remote-storage request export (rule R2)."""
+
+    def read_requests(self, path: Path) -> AsyncIterator[RemoteStorageRequest]:
+        """Every `rsExport` in file order; raises `MalformedFile` naming the file and line."""
         ...
