@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.naming import scf_barcode
+
 
 @dataclass(frozen=True)
 class PublishedItem:
@@ -24,3 +26,10 @@ class PublishedItem:
     source_file: str
     record_position: int
     local_bib_marcxml: str | None = None
+
+    @property
+    def scf_barcode(self) -> str | None:
+        """The barcode of the SCF mirror (rule N1); None when the ITM has no usable barcode."""
+        if self.barcode is None or not self.barcode.strip():
+            return None
+        return scf_barcode(self.barcode)
