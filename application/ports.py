@@ -42,6 +42,7 @@ from application.ledger_records import (
     TransferKind,
     TransferStatus,
 )
+from application.reports import ReportRow
 from domain.published import PublishedItem
 from domain.requests import RemoteStorageRequest
 
@@ -584,4 +585,12 @@ class RequestFiles(Protocol):
 
     def read_requests(self, path: Path) -> AsyncIterator[RemoteStorageRequest]:
         """Every `rsExport` in file order; raises `MalformedFile` naming the file and line."""
+        ...
+
+
+class FailureReports(Protocol):
+    """Appends failures to the daily CSV reports when `report_file_folder` is set (rule P1)."""
+
+    async def append(self, row: ReportRow) -> None:
+        """Add one row to `{report}_log_{yyyyMMdd}.csv` of the row's day."""
         ...
