@@ -6,7 +6,7 @@ together by one contract test suite per port.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -123,6 +123,12 @@ class TransferFileRepository(Protocol):
 
     async def list_unfinished(self, institution: str, kind: TransferKind) -> list[TransferFile]:
         """Claimed files not yet finished, oldest claim first: resumed after a restart (I1)."""
+        ...
+
+    async def known_names(
+        self, institution: str, kind: TransferKind, remote_names: Collection[str]
+    ) -> set[str]:
+        """Which of these claimed paths the ledger has recorded (to find claims a crash lost)."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from adapters.ledger.memory.state import Workspace, utc
@@ -82,3 +83,14 @@ class MemoryTransferFileRepository:
             and file.status is TransferStatus.CLAIMED
         ]
         return sorted(unfinished, key=lambda file: (file.claimed_at, file.id))
+
+    async def known_names(
+        self, institution: str, kind: TransferKind, remote_names: Collection[str]
+    ) -> set[str]:
+        """Which of these claimed paths the ledger has recorded (to find claims a crash lost)."""
+        wanted = set(remote_names)
+        return {
+            file.remote_name
+            for file in self._workspace.state.files.values()
+            if file.institution == institution and file.kind == kind and file.remote_name in wanted
+        }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -91,3 +93,19 @@ class SqlTransferFileRepository:
             .order_by(transfer_files.c.claimed_at, transfer_files.c.id)
         )
         return [sql_rows.transfer_file(row) for row in await self._conn.execute(query)]
+
+    async def known_names(
+        self, institution: str, kind: TransferKind, remote_names: Collection[str]
+    ) -> set[str]:
+        """Which of these claimed paths the ledger has recorded (to find claims a crash lost)."""
+        known: set[str] = set()
+        names = sorted(set(remote_names))
+        # In slices: an IN list of thousands of OLD/ names would hit parameter limits.
+        for start in range(0, len(names), 500):
+            query = select(transfer_files.c.remote_name).where(
+                transfer_files.c.institution == institution,
+                transfer_files.c.kind == TransferKind(kind).value,
+                transfer_files.c.remote_name.in_(names[start : start + 500]),
+            )
+            known.update(row[0] for row in await self._conn.execute(query))
+        return known

@@ -49,6 +49,19 @@ async def test_claimed_files_not_finished_are_listed_for_restart(
     assert [file.id for file in unfinished] == [first.id, second.id]
 
 
+async def test_I1_known_names_finds_claims_the_ledger_never_recorded(ledger: Ledger) -> None:
+    async with ledger.unit_of_work() as uow:
+        await uow.files.record_claim("01AAA", TransferKind.ITEMS, "items/OLD/a.tar.gz", SHA, 1)
+        await uow.files.record_claim("01AAA", TransferKind.REQUESTS, "requests/OLD/b.xml", SHA, 1)
+        await uow.files.record_claim("01BBB", TransferKind.ITEMS, "items/OLD/c.tar.gz", SHA, 1)
+        await uow.commit()
+    on_server = [f"items/OLD/{n}" for n in ("a.tar.gz", "b.xml", "c.tar.gz", "lost.tar.gz")]
+    many = on_server + [f"items/OLD/old-{n}.tar.gz" for n in range(1200)]
+    async with ledger.unit_of_work() as uow:
+        known = await uow.files.known_names("01AAA", TransferKind.ITEMS, many)
+    assert known == {"items/OLD/a.tar.gz"}
+
+
 async def test_a_failed_file_keeps_its_reason(ledger: Ledger) -> None:
     async with ledger.unit_of_work() as uow:
         file = await uow.files.record_claim("01AAA", TransferKind.ITEMS, "bad.tar.gz", SHA, 1)
