@@ -12,6 +12,8 @@ Behaviours that differ from the Java app on purpose:
   ``ALMABRIDGE_CONFIG_KNOWN_HOSTS``; an unknown key is refused, never accepted. The path is
   absolute; ``/~/`` at its start makes it relative to the login directory.
 * every source has a timeout and a size cap, so a wrong URL cannot hang or flood startup.
+* ftp and sftp are fetched through the file-exchange adapters (:mod:`adapters.files`), so the
+  configuration gets the same host-key checks, password scrubbing and retries as Alma's files.
 """
 
 from __future__ import annotations
@@ -22,11 +24,20 @@ from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 import aioftp
-import asyncssh
 import httpx
 
 from adapters.config.errors import ConfigSourceError
+from adapters.files import (
+    BaseFileTransfer,
+    FtpFileTransfer,
+    LoginRefused,
+    RemoteNotFound,
+    RetryPolicy,
+    SftpFileTransfer,
+)
+from application.files import HostKeyRefused, TransferError
 from application.ports import ConfigSource
+from application.settings import Secret
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -44,6 +55,8 @@ KNOWN_HOSTS_ENV = "ALMABRIDGE_CONFIG_KNOWN_HOSTS"
 # A real conf.json is a few kilobytes; anything near this is the wrong file.
 MAX_CONFIG_BYTES = 10 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
+# Startup should not wait long on a server that is down: two tries, a short pause between.
+FETCH_RETRY = RetryPolicy(attempts=2, first_delay=0.5, max_delay=1.0)
 
 
 def mask_url(url: str) -> str:
@@ -177,7 +190,10 @@ class HttpConfigSource:
 
 
 class FtpConfigSource:
-    """conf.json from an ftp URL (``ftp://user:password@host[:port]/path``), passive mode."""
+    """conf.json from an ftp URL (``ftp://user:password@host[:port]/path``), passive mode.
+
+    Fetched through :class:`adapters.files.FtpFileTransfer`, as the bridge's own files are.
+    """
 
     def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._url = url
@@ -196,37 +212,27 @@ class FtpConfigSource:
         return mask_url(self._url)
 
     async def read(self) -> bytes:
-        where = self.describe()
-        data = bytearray()
+        transfer = FtpFileTransfer(
+            self._host,
+            port=self._port,
+            user=self._user,
+            password=Secret(self._password),
+            timeout=self._timeout,
+            retry=FETCH_RETRY,
+        )
         try:
-            async with (
-                asyncio.timeout(self._timeout),
-                aioftp.Client.context(
-                    self._host,
-                    self._port,
-                    user=self._user,
-                    password=self._password,
-                    socket_timeout=self._timeout,
-                    connection_timeout=self._timeout,
-                ) as client,
-                client.download_stream(self._path) as stream,
-            ):
-                async for block in stream.iter_by_block():
-                    data.extend(block)
-                    if len(data) > MAX_CONFIG_BYTES:
-                        break
-        except TimeoutError:
-            raise ConfigSourceError(where, f"timed out after {self._timeout:g} s") from None
-        except aioftp.StatusCodeError as exc:
-            raise ConfigSourceError(where, _ftp_refusal(exc, self._path)) from None
-        except (OSError, aioftp.AIOFTPException) as exc:
-            reason = f"cannot fetch: {type(exc).__name__}: {exc}"
-            raise ConfigSourceError(where, _without(self._password, reason)) from None
-        return _capped(bytes(data), where)
+            data = await _fetch(transfer, self._path, self.describe(), self._timeout)
+        except RemoteNotFound as exc:
+            answer = f" ({exc.answer})" if exc.answer else ""
+            raise ConfigSourceError(self.describe(), f"cannot fetch {self._path}{answer}") from None
+        return _capped(data, self.describe())
 
 
 class SftpConfigSource:
-    """conf.json from an sftp URL; the server's host key must be in ``known_hosts``."""
+    """conf.json from an sftp URL; the server's host key must be in ``known_hosts``.
+
+    Fetched through :class:`adapters.files.SftpFileTransfer`, as the bridge's own files are.
+    """
 
     def __init__(self, url: str, *, known_hosts: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._url = url
@@ -235,7 +241,7 @@ class SftpConfigSource:
         parts = urlsplit(url)
         self._host, self._port = _host_port(parts, url, default_port=22)
         self._user = unquote(parts.username) if parts.username else None
-        self._password = unquote(parts.password) if parts.password else None
+        self._password = unquote(parts.password) if parts.password else ""
         path = unquote(parts.path)
         # draft-ietf-secsh-scp-sftp-ssh-uri: /~/ starts a path relative to the login directory.
         if path.startswith("/~/"):
@@ -248,44 +254,45 @@ class SftpConfigSource:
         return mask_url(self._url)
 
     async def read(self) -> bytes:
-        where = self.describe()
+        transfer = SftpFileTransfer(
+            self._host,
+            port=self._port,
+            user=self._user,
+            password=Secret(self._password),
+            known_hosts=self._known_hosts,
+            timeout=self._timeout,
+            retry=FETCH_RETRY,
+        )
         try:
-            async with (
-                asyncio.timeout(self._timeout),
-                asyncssh.connect(
-                    self._host,
-                    self._port,
-                    username=self._user,
-                    password=self._password,
-                    known_hosts=self._known_hosts,
-                    connect_timeout=self._timeout,
-                ) as connection,
-                connection.start_sftp_client() as sftp,
-                sftp.open(self._path, "rb") as file,
-            ):
-                data = await file.read(MAX_CONFIG_BYTES + 1)
-        except TimeoutError:
-            raise ConfigSourceError(where, f"timed out after {self._timeout:g} s") from None
-        except asyncssh.HostKeyNotVerifiable:
+            data = await _fetch(transfer, self._path, self.describe(), self._timeout)
+        except RemoteNotFound:
             raise ConfigSourceError(
-                where,
-                f"the server's host key is not trusted by {self._known_hosts}; refusing to connect",
+                self.describe(), f"no such file on the server: {self._path}"
             ) from None
-        except asyncssh.PermissionDenied:
-            raise ConfigSourceError(where, "login refused (user or password wrong)") from None
-        except asyncssh.SFTPNoSuchFile:
-            raise ConfigSourceError(where, f"no such file on the server: {self._path}") from None
-        except (asyncssh.Error, asyncssh.SFTPError) as exc:
-            raise ConfigSourceError(where, f"cannot fetch: {exc.reason}") from None
-        except OSError as exc:
-            if exc.filename is not None and str(exc.filename) == self._known_hosts:
-                reason = f"cannot read the known_hosts file {self._known_hosts}: {exc.strerror}"
-            else:
-                reason = f"cannot connect: {exc.strerror or exc}"
-            raise ConfigSourceError(where, reason) from None
-        if not isinstance(data, bytes):  # opened "rb", so always bytes; narrows the type
-            raise ConfigSourceError(where, "the server sent text, not bytes")
-        return _capped(data, where)
+        return _capped(data, self.describe())
+
+
+async def _fetch(transfer: BaseFileTransfer, path: str, where: str, time_limit: float) -> bytes:
+    """The file's bytes (capped), with every failure but "no such file" as a ConfigSourceError.
+
+    The adapter retries a dropped connection; the timeout bounds the whole fetch, retries
+    included, so a wrong URL cannot hold startup up.
+    """
+    try:
+        async with asyncio.timeout(time_limit):
+            return await transfer.read_bytes(path, limit=MAX_CONFIG_BYTES)
+    except TimeoutError:
+        raise ConfigSourceError(where, f"timed out after {time_limit:g} s") from None
+    except (HostKeyRefused, LoginRefused) as exc:
+        # Their reasons say it all: the host key and fingerprint, or the server's refusal.
+        raise ConfigSourceError(where, exc.reason) from None
+    except RemoteNotFound:
+        raise
+    except TransferError as exc:
+        reason = exc.reason.removeprefix("read failed: ")
+        raise ConfigSourceError(where, f"cannot fetch: {reason}") from None
+    finally:
+        await transfer.aclose()
 
 
 def _host_port(parts: SplitResult, url: str, *, default_port: int) -> tuple[str, int]:
@@ -304,16 +311,6 @@ def _capped(data: bytes, where: str) -> bytes:
             where, f"larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB: not a conf.json"
         )
     return data
-
-
-def _ftp_refusal(exc: aioftp.StatusCodeError, path: str) -> str:
-    codes = ", ".join(str(code) for code in exc.received_codes)
-    info = exc.info if isinstance(exc.info, str) else " ".join(exc.info)
-    if any(str(code) == "530" for code in exc.received_codes):
-        return f"login refused ({codes} {info.strip()})"
-    if any(str(code).startswith("55") for code in exc.received_codes):
-        return f"cannot fetch {path} ({codes} {info.strip()})"
-    return f"the server answered {codes} {info.strip()}"
 
 
 def _without(secret: str | None, text: str) -> str:
