@@ -1,0 +1,223 @@
+"""Forwarding a member's remote-storage requests to the SCF (rules R1–R8), one institution a run.
+
+`run` serves a requests `JOB_END`: claim the institution's request files (R1), read each one
+whole (R2), then plan, carry out and record every request (R3–R8, `request_processing`).
+
+- A file is finished `done` once every request in it is settled. A request that failed on a
+  transient Alma error (5xx, timeout, rate limit, spent quota) keeps its file open: the next `run`
+  or `retry_waiting` offers the file again, and R6 lets only the unsettled requests through. After
+  `RETRY_LIMIT` attempts the request is parked as failed and stops holding the file;
+  `replay` retries it on an operator's demand, from the data the ledger kept.
+- A malformed file (R1, R2) is finished `failed`. It is read whole before anything is done, so
+  the requests before the fault are known complete: they are forwarded (their patrons would
+  otherwise be lost, as the Java app lost them), but nothing is cancelled — a request whose
+  decision cancels, or a patron digitization whose success would switch the source request off,
+  is parked as failed and reported instead.
+- A daily quota spent at the member or the SCF stops the run; every file stays open.
+- `dry_run=True` lists the files without claiming them, downloads them to a scratch folder that
+  is removed afterwards, and plans each request from reads only: Alma and the ledger are not
+  written, and the summary says what a run would do.
+
+`retry_waiting` runs after the institution's items sync: requests waiting for their mirror are
+planned again (forwarded once the mirror exists, cancelled once `request_grace_hours` have passed
+since they were first seen, R7), then the institution's open request files are processed again.
+
+Requests are handled one at a time in file order: a requests file holds a few hundred requests at
+most, each needs a handful of calls, and the institution's rate limiter is the bound anyway.
+One run per institution at a time per `RequestForwarding` (keep one per bridge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+from application.bridge import Bridge
+from application.file_batches import FileBatches, FileToProcess
+from application.files import FileError, MalformedFile
+from application.ledger_records import Outcome, RequestStatus, TransferKind
+from application.library_names import LibraryNames
+from application.request_data import request_from_json
+from application.request_outcomes import Action, ForwardingSummary, RequestOutcome
+from application.request_plans import Planner
+from application.request_processing import RequestProcessor
+from domain.requests import RemoteStorageRequest
+
+log = logging.getLogger(__name__)
+
+
+class _RequestFiles(FileBatches):
+    """The requests folder's batches, plus the open files alone (without claiming new ones)."""
+
+    def __init__(self, bridge: Bridge, institution: str) -> None:
+        super().__init__(bridge, institution, TransferKind.REQUESTS)
+
+    async def unfinished(self) -> list[FileToProcess]:
+        async with self._bridge.ledger.unit_of_work() as uow:
+            records = await uow.files.list_unfinished(self.institution, self.kind)
+        files = [FileToProcess(record, Path()) for record in records]
+        return [FileToProcess(f.record, self._local_path(f.name, str(f.record.id))) for f in files]
+
+
+class RequestForwarding:
+    """Forwards the remote-storage requests of member institutions to the SCF."""
+
+    def __init__(self, bridge: Bridge, libraries: LibraryNames | None = None) -> None:
+        self._bridge = bridge
+        self._libraries = libraries or LibraryNames(bridge)
+        self._processor = RequestProcessor(bridge, Planner(bridge, self._libraries))
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _lock(self, institution: str) -> asyncio.Lock:
+        return self._locks.setdefault(institution.casefold(), asyncio.Lock())
+
+    async def run(self, institution: str, *, dry_run: bool = False) -> ForwardingSummary:
+        """Process the institution's request files: one requests `JOB_END` (R1)."""
+        if dry_run:
+            return await self._dry_run(institution)
+        async with self._lock(institution):
+            summary = ForwardingSummary(institution)
+            batches = _RequestFiles(self._bridge, institution)
+            await self._process_files(batches, await batches.claim_all(), summary)
+            log.info("requests run: %s", summary)
+            return summary
+
+    async def retry_waiting(self, institution: str) -> ForwardingSummary:
+        """After the institution's items sync: retry waiting requests and open files (R7)."""
+        async with self._lock(institution):
+            summary = ForwardingSummary(institution)
+            async with self._bridge.ledger.unit_of_work() as uow:
+                waiting = await uow.requests.list_waiting(institution)
+            for row in waiting:
+                request, file_id = request_from_json(row.request_data)
+                request = _with_id(request, row.source_request_id)
+                outcome = await self._processor.handle(institution, request, file_id, row)
+                summary.add(outcome)
+                if outcome.quota_exhausted:
+                    summary.stopped = outcome.reason
+                    return summary
+            batches = _RequestFiles(self._bridge, institution)
+            await self._process_files(batches, await batches.unfinished(), summary)
+            log.info("requests retry: %s", summary)
+            return summary
+
+    async def replay(self, institution: str, request_id: str) -> RequestOutcome | None:
+        """Retry one failed or waiting request from its ledger data; None when never seen."""
+        async with self._lock(institution):
+            async with self._bridge.ledger.unit_of_work() as uow:
+                row = await uow.requests.get(institution, request_id)
+            if row is None:
+                return None
+            if row.status in (RequestStatus.FORWARDED, RequestStatus.CANCELLED):
+                return RequestOutcome(
+                    institution,
+                    request_id,
+                    Action.ALREADY_HANDLED,
+                    f"already {row.status.value} (R6): not sent again",
+                    barcode=row.barcode,
+                )
+            request, file_id = request_from_json(row.request_data)
+            request = _with_id(request, request_id)
+            return await self._processor.handle(institution, request, file_id, row)
+
+    async def _process_files(
+        self, batches: _RequestFiles, files: list[FileToProcess], summary: ForwardingSummary
+    ) -> None:
+        for file in files:
+            summary.files += 1
+            if not await self._process_file(batches, file, summary):
+                return
+
+    async def _process_file(
+        self, batches: _RequestFiles, file: FileToProcess, summary: ForwardingSummary
+    ) -> bool:
+        """One claimed file; False when the run must stop (the daily quota is spent)."""
+        institution, file_id = batches.institution, file.record.id
+        try:
+            path = await batches.local_copy(file)
+        except FileError as error:
+            # Claimed and recorded: the file stays open and the next run downloads it again.
+            await self._file_event(institution, file_id, Outcome.FAILED, f"{error}; retried later")
+            summary.files_pending += 1
+            return True
+        requests, fault = await self._read(path)
+        outcomes: list[RequestOutcome] = []
+        for request in requests:
+            outcome = await self._processor.from_file(
+                institution, request, file_id, malformed=fault is not None
+            )
+            outcomes.append(outcome)
+            summary.add(outcome)
+            if outcome.quota_exhausted:
+                summary.stopped = outcome.reason
+                summary.files_pending += 1
+                return False
+        retry = sum(outcome.retry_later for outcome in outcomes)
+        if retry:
+            message = f"{file.name}: {retry} requests failed transiently; the file stays open"
+            await self._file_event(institution, file_id, Outcome.SKIPPED, message)
+            summary.files_pending += 1
+            return True
+        failed = sum(outcome.action is Action.FAILED for outcome in outcomes)
+        reason = None
+        if fault is not None:
+            reason = (
+                f"{fault}; the {len(requests)} requests before the fault were handled and "
+                "nothing was cancelled (R1)"
+            )
+            summary.files_failed += 1
+        await batches.finish(
+            file, records_total=len(requests), records_failed=failed, failure_reason=reason
+        )
+        return True
+
+    async def _read(self, path: Path) -> tuple[list[RemoteStorageRequest], MalformedFile | None]:
+        """Every request of a file, read whole before any is acted on (see R1 above)."""
+        requests: list[RemoteStorageRequest] = []
+        try:
+            async for request in self._bridge.request_files.read_requests(path):
+                requests.append(request)
+        except MalformedFile as fault:
+            return requests, fault
+        return requests, None
+
+    async def _file_event(
+        self, institution: str, file_id: int, outcome: Outcome, message: str
+    ) -> None:
+        log.warning("%s requests file %s: %s", institution, file_id, message)
+        async with self._bridge.ledger.unit_of_work() as uow:
+            await uow.events.append(
+                "file.pending", outcome, institution=institution, message=message, file_id=file_id
+            )
+            await uow.commit()
+
+    async def _dry_run(self, institution: str) -> ForwardingSummary:
+        """List, download to scratch, parse and plan; claim nothing, write nothing."""
+        summary = ForwardingSummary(institution, dry_run=True)
+        folder = self._bridge.remote_folder(institution, TransferKind.REQUESTS.value)
+        async with self._bridge.ledger.unit_of_work() as uow:
+            unfinished = await uow.files.list_unfinished(institution, TransferKind.REQUESTS)
+        remote_paths = [record.remote_name for record in unfinished]
+        remote_paths += [remote.path for remote in await self._bridge.files.list_files(folder)]
+        scratch = self._bridge.work_dir / institution / "requests" / f"dry-run-{uuid.uuid4().hex}"
+        try:
+            for number, remote_path in enumerate(remote_paths):
+                local = scratch / f"{number}-{remote_path.rsplit('/', 1)[-1]}"
+                await self._bridge.files.download(remote_path, local)
+                summary.files += 1
+                requests, fault = await self._read(local)
+                summary.files_failed += fault is not None
+                for request in requests:
+                    summary.add(await self._processor.preview(institution, request))
+        finally:
+            await asyncio.to_thread(shutil.rmtree, scratch, True)
+        return summary
+
+
+def _with_id(request: RemoteStorageRequest, request_id: str) -> RemoteStorageRequest:
+    """The ledger key is the request id; trust it over the stored copy."""
+    return request if request.request_id == request_id else replace(request, request_id=request_id)
