@@ -411,15 +411,23 @@ class AlmaGateway(Protocol):
         ...
 
     async def create_item_request(
-        self, mms_id: str, holding_id: str, item_pid: str, user_id: str, request: AlmaJson
+        self,
+        mms_id: str,
+        holding_id: str,
+        item_pid: str,
+        user_id: str,
+        request: AlmaJson,
+        *,
+        allow_same_request: bool = False,
     ) -> AlmaRequest:
-        """Place an item-level request for a user."""
+        """Place an item-level request for a user; without `allow_same_request` Alma refuses
+        (401136) when that user already has an active request on the item."""
         ...
 
     async def create_title_request(
-        self, mms_id: str, user_id: str, request: AlmaJson
+        self, mms_id: str, user_id: str, request: AlmaJson, *, allow_same_request: bool = False
     ) -> AlmaRequest:
-        """Place a title-level request for a user."""
+        """Place a title-level request for a user (`allow_same_request` as for items)."""
         ...
 
     async def list_item_requests(

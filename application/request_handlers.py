@@ -5,11 +5,12 @@ digitization the patron's linked SCF account), builds the body with the domain's
 bodies and comments are pinned there, byte for byte) and places the request on the SCF item or
 bib the plan found.
 
-Requests are placed with `allow_same_request=false` (the gateway's choice), so Alma itself refuses
-to place a second identical request (R6). When that refusal meets a request an earlier attempt did
-place (its reply lost to a timeout, or a crash before the ledger write), the handler adopts it:
-the SCF request of the same user whose comment names this member request's
-`Internal identifier`.
+Requests are first placed with `allow_same_request=false`, so Alma itself refuses a second
+identical request (R6). When that refusal meets a request an earlier attempt did place (its reply
+lost to a timeout, or a crash before the ledger write), the handler adopts it: the SCF request of
+the same user whose comment names this member request's `Internal identifier`. When the active
+request is another member request's (two patrons of one pickup library share its system user),
+the request is placed again with `allow_same_request=true`, as the Java app always did.
 """
 
 from __future__ import annotations
@@ -114,19 +115,28 @@ async def _create(bridge: Bridge, plan: Plan, user: str, how: str, body: JsonObj
     scf = _scf(bridge)
     target = _target(plan)
     item_ids = target.item_ids
-    try:
+
+    async def create(allow_same_request: bool) -> AlmaRequest:
         if plan.route.is_title_level or item_ids is None:
-            created = await scf.create_title_request(target.mms_id, user, body)
-        else:
-            created = await scf.create_item_request(*item_ids, user, body)
+            return await scf.create_title_request(
+                target.mms_id, user, body, allow_same_request=allow_same_request
+            )
+        return await scf.create_item_request(
+            *item_ids, user, body, allow_same_request=allow_same_request
+        )
+
+    try:
+        created = await create(allow_same_request=False)
         adopted = False
     except AlmaError as error:
         if error.error_code != DUPLICATE_REQUEST:
             raise
         earlier = await _earlier_attempt(scf, target, user, plan.request.request_id)
         if earlier is None:
-            raise
-        created, adopted = earlier, True
+            # Another member request of the same system user: both must stand.
+            created, adopted = await create(allow_same_request=True), False
+        else:
+            created, adopted = earlier, True
     if created.request_id is None:
         raise Unforwardable("Alma created the SCF request but returned no request id")
     return Placed(created.request_id, target.mms_id, user, how, adopted)

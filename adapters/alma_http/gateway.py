@@ -284,7 +284,14 @@ class HttpAlmaGateway:
     # ---- requests ---------------------------------------------------------------------------
 
     async def create_item_request(
-        self, mms_id: str, holding_id: str, item_pid: str, user_id: str, request: AlmaJson
+        self,
+        mms_id: str,
+        holding_id: str,
+        item_pid: str,
+        user_id: str,
+        request: AlmaJson,
+        *,
+        allow_same_request: bool = False,
     ) -> AlmaRequest:
         data = await self._call(
             "POST",
@@ -296,14 +303,14 @@ class HttpAlmaGateway:
             item_pid,
             "requests",
             operation="create item request",
-            params={"user_id": user_id, "allow_same_request": False},
+            params={"user_id": user_id, "allow_same_request": allow_same_request},
             json_body=request,
             subject={"item": item_pid, "user": user_id},
         )
         return AlmaRequest(data)
 
     async def create_title_request(
-        self, mms_id: str, user_id: str, request: AlmaJson
+        self, mms_id: str, user_id: str, request: AlmaJson, *, allow_same_request: bool = False
     ) -> AlmaRequest:
         data = await self._call(
             "POST",
@@ -311,7 +318,7 @@ class HttpAlmaGateway:
             mms_id,
             "requests",
             operation="create title request",
-            params={"user_id": user_id, "allow_same_request": False},
+            params={"user_id": user_id, "allow_same_request": allow_same_request},
             json_body=request,
             subject={"mms_id": mms_id, "user": user_id},
         )

@@ -327,13 +327,26 @@ class InMemoryAlmaGateway:
     # ---- requests ---------------------------------------------------------------------------
 
     async def create_item_request(
-        self, mms_id: str, holding_id: str, item_pid: str, user_id: str, request: AlmaJson
+        self,
+        mms_id: str,
+        holding_id: str,
+        item_pid: str,
+        user_id: str,
+        request: AlmaJson,
+        *,
+        allow_same_request: bool = False,
     ) -> AlmaRequest:
         body = _wire(request)
 
         def work() -> AlmaJson:
             created = self._state.create_item_request(
-                self._code, mms_id, holding_id, item_pid, user_id, body, allow_same_request=False
+                self._code,
+                mms_id,
+                holding_id,
+                item_pid,
+                user_id,
+                body,
+                allow_same_request=allow_same_request,
             )
             return self._request_json(created)
 
@@ -341,13 +354,13 @@ class InMemoryAlmaGateway:
         return AlmaRequest(await self._run("create item request", work, subject))
 
     async def create_title_request(
-        self, mms_id: str, user_id: str, request: AlmaJson
+        self, mms_id: str, user_id: str, request: AlmaJson, *, allow_same_request: bool = False
     ) -> AlmaRequest:
         body = _wire(request)
 
         def work() -> AlmaJson:
             created = self._state.create_title_request(
-                self._code, mms_id, user_id, body, allow_same_request=False
+                self._code, mms_id, user_id, body, allow_same_request=allow_same_request
             )
             return self._request_json(created)
 

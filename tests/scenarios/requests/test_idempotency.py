@@ -110,3 +110,33 @@ async def test_R6_a_request_an_earlier_attempt_placed_is_adopted_not_duplicated(
         assert record.request.scf_request_id == earlier.request_id
         (event,) = await world.events(action="request.forward")
         assert event.details["adopted"] is True
+
+
+async def test_R6_two_patrons_of_one_pickup_library_both_get_their_scf_request(
+    tmp_path: Path,
+) -> None:
+    """Both SCF requests belong to the pickup library's system user, so Alma refuses the second
+    under allow_same_request=false; it is not an earlier attempt of the same member request,
+    so the bridge places it again allowing the same user twice (Java parity)."""
+    async with open_world(tmp_path) as world:
+        scf_item = mirror(world, AB, "AB0002")
+        await record_mirror(world, AB, "AB0002", scf_item)
+        first = member_item_request(world, AB, "AB0002", "ab_patron1")
+        second = member_item_request(world, AB, "AB0002", "ab_patron2")
+        world.drop_request_file(
+            AB,
+            "two_patrons.xml",
+            request_export(
+                [
+                    {"requestId": first.request_id, "barcode": "AB0002", "mmsId": first.mms_id},
+                    {"requestId": second.request_id, "barcode": "AB0002", "mmsId": second.mms_id},
+                ]
+            ),
+        )
+        summary = await RequestForwarding(world.bridge).run(AB)
+        assert summary.forwarded == 2
+        placed = scf_requests(world)
+        assert len(placed) == 2
+        assert {p.user_primary_id for p in placed} == {"01AAA_AB-ABRS"}
+        identifiers = sorted(str(p.fields["comment"]).rsplit(": ", 1)[-1] for p in placed)
+        assert identifiers == sorted([first.request_id, second.request_id])
