@@ -7,18 +7,27 @@ from the ledger. Tests swap any adapter with `container.<name>.override(...)`.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 from dependency_injector import containers, providers
 
-from adapters.alma_http.directory import http_alma_directory
+from adapters.alma_http.client import AlmaHttpClient
+from adapters.alma_http.directory import HttpAlmaDirectory
 from adapters.config.loader import load_settings, source_from_environment
+from adapters.files.factory import file_transfer_for
+from adapters.formats.publishing import MarcPublishingFiles
+from adapters.formats.request_xml import XmlRequestFiles
 from adapters.ledger.clock import SystemClock
 from adapters.ledger.database_url import ENVIRONMENT_VARIABLE as DATABASE_URL_VARIABLE
 from adapters.ledger.sql import SqlLedger
+from adapters.reports.csv_reports import CsvFailureReports, MemoryFailureReports
+from application.bridge import Bridge
 from application.configuration import SettingsHolder, SettingsLoader
 from application.ledger_records import LedgerNotMigrated
-from application.ports import ConfigSource, Ledger
+from application.metrics import Metrics
+from application.ports import AlmaDirectory, Clock, ConfigSource, FailureReports, Ledger
 from application.settings import Settings
 
 DEFAULT_CONFIG_FILE = "conf.json"
@@ -51,11 +60,56 @@ class Container(containers.DeclarativeContainer):
         SettingsHolder,
         loader=providers.Callable(_settings_loader, source=config_source, environ=environ),
     )
-    # Built on first use, after `prepare_service` has loaded the settings.
-    alma = providers.Singleton(
-        http_alma_directory,
-        settings=providers.Callable(lambda holder: holder.current, settings),
+    metrics = providers.Singleton(Metrics)
+    # Built on first use, after `prepare_service` has loaded the settings. One pooled client
+    # (and so one throttle per institution) for the process, whatever reloads happen.
+    alma_client = providers.Singleton(
+        lambda holder: AlmaHttpClient(
+            holder.current.gateway, rate_per_second=holder.current.alma_rate_limit_per_second
+        ),
+        settings,
     )
+    alma = providers.Factory(
+        lambda holder, client: HttpAlmaDirectory(holder.current, client), settings, alma_client
+    )
+    reports = providers.Singleton(lambda holder: reports_for(holder.current), settings)
+
+
+def reports_for(settings: Settings) -> FailureReports:
+    """CSV reports in `report_file_folder` when set (rule P1), else kept in memory only."""
+    if settings.report_file_folder:
+        return CsvFailureReports(Path(settings.report_file_folder))
+    return MemoryFailureReports()
+
+
+def work_dir_for(settings: Settings) -> Path:
+    """Where files are downloaded and unpacked: `{main_local_folder}/files`, or ./files."""
+    return Path(settings.main_local_folder or ".") / "files"
+
+
+@asynccontextmanager
+async def open_bridge(container: Container) -> AsyncIterator[Bridge]:
+    """The ports over the current settings, with a file-server connection closed afterwards."""
+    holder: SettingsHolder = container.settings()
+    settings = holder.current
+    files = file_transfer_for(settings.file_server)
+    alma: AlmaDirectory = container.alma()
+    ledger: Ledger = container.ledger()
+    clock: Clock = container.clock()
+    try:
+        yield Bridge(
+            settings=settings,
+            alma=alma,
+            ledger=ledger,
+            files=files,
+            publishing=MarcPublishingFiles(),
+            request_files=XmlRequestFiles(),
+            reports=container.reports(),
+            clock=clock,
+            work_dir=work_dir_for(settings),
+        )
+    finally:
+        await files.aclose()
 
 
 async def prepare_service(container: Container) -> Settings:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapters.ledger.migrate import upgrade
-from entrypoints.container import Container, ServiceCannotStart, prepare_service
+from entrypoints.container import Container, ServiceCannotStart, open_bridge, prepare_service
 
 
 def _container(tmp_path: Path, config: dict[str, object]) -> Container:
@@ -62,5 +62,8 @@ async def test_a_migrated_ledger_and_a_valid_configuration_start(
     assert alma.gateway("01aaa_cd").institution == "01AAA_CD"
     assert alma.gateway("01aaa_rs").institution == "01AAA_RS"
     assert alma.client.throttle("01AAA_CD").rate_per_second == 25
+    async with open_bridge(container) as bridge:
+        assert bridge.remote_folder("01AAA_AB", "items") == "/the/main/folder/01AAA_AB/items"
+        assert bridge.work_dir == Path("/tmp/files")
     await alma.client.aclose()
     await container.ledger().close()
