@@ -37,6 +37,7 @@ from xml.sax.saxutils import escape
 
 from pymarc.marcxml import MARC_XML_NS
 
+from adapters.formats.expat_refusal import ParseRefused, refusal
 from application.files import MalformedFile
 from domain.items import is_delete_file
 from domain.naming import nz_mms_id, other_system_id
@@ -129,7 +130,7 @@ def iter_records(source: BinaryIO, where: str) -> Iterator[PublishingRecord]:
         chunk = source.read(CHUNK_BYTES)
         try:
             parser.Parse(chunk, not chunk)
-        except _Refused as refused:
+        except ParseRefused as refused:
             raise reader.malformed(refused.reason, refused.line, refused.column) from None
         except expat.ExpatError as error:
             reason = expat.ErrorString(error.code) or str(error)
@@ -223,16 +224,6 @@ def _value(item: DataField, code: str) -> str | None:
     return value if value is not None and value.strip() else None
 
 
-class _Refused(Exception):
-    """Internal: raised from an expat handler; carries where the parser was."""
-
-    def __init__(self, reason: str, line: int, column: int) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.line = line
-        self.column = column
-
-
 class _RecordReader:
     """expat handlers that assemble one ``PublishingRecord`` at a time."""
 
@@ -272,8 +263,8 @@ class _RecordReader:
             position=f"{where_in_file}, line {line}, column {column + 1}",
         )
 
-    def _refuse(self, reason: str) -> _Refused:
-        return _Refused(reason, self.parser.CurrentLineNumber, self.parser.CurrentColumnNumber)
+    def _refuse(self, reason: str) -> ParseRefused:
+        return refusal(self.parser, reason)
 
     def _doctype(
         self, name: str, system_id: str | None, public_id: str | None, has_internal: int

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.parsers import expat
 
+from adapters.formats.expat_refusal import ParseRefused, refusal
 from application.files import MalformedFile
 from domain.requests import PatronInfo, RemoteStorageRequest
 
@@ -95,16 +96,6 @@ class XmlRequestFiles:
                     return
         finally:
             reader.close()
-
-
-class _Refused(Exception):
-    """Raised inside an expat handler to stop parsing; carries the reason and the position."""
-
-    def __init__(self, reason: str, line: int, column: int) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.line = line
-        self.column = column
 
 
 @dataclass
@@ -209,7 +200,7 @@ class _FileReader:
         finished = not chunk
         try:
             self._parser.Parse(chunk, finished)
-        except _Refused as refused:
+        except ParseRefused as refused:
             self._failure = self._malformed(refused.reason, refused.line, refused.column)
         except expat.ExpatError as error:
             reason = expat.ErrorString(error.code) or str(error)
@@ -237,8 +228,8 @@ class _FileReader:
             where=self._where, reason=reason, position=f"line {line}, column {column + 1}"
         )
 
-    def _refuse(self, reason: str) -> _Refused:
-        return _Refused(reason, self._parser.CurrentLineNumber, self._parser.CurrentColumnNumber)
+    def _refuse(self, reason: str) -> ParseRefused:
+        return refusal(self._parser, reason)
 
     # --- expat handlers ------------------------------------------------------------------------
 
