@@ -95,6 +95,26 @@ class InboxRepository(Protocol):
         """Give up on the message, keeping the last error for operators."""
         ...
 
+    async def extend_lease(
+        self, message_id: int, owner: str, until: datetime, *, attempt: int | None = None
+    ) -> bool:
+        """Move the lease of a message still processing under owner to until.
+
+        False, changing nothing, when the message is no longer owner's: finished, failed, or
+        reclaimed after the lease expired (and, with attempt, claimed again since that claim).
+        The update also fences: inside a unit of work, no claimer takes the row until commit.
+        """
+        ...
+
+    async def requeue(self, message_id: int) -> InboxMessage | None:
+        """A dead or pending (failed) message back to pending, due now, attempts reset to 0.
+
+        For `almabridge replay`; the last error stays for operators until the next attempt.
+        None, changing nothing, for a message done or processing; LedgerRecordNotFound when
+        there is no such message.
+        """
+        ...
+
 
 class TransferFileRepository(Protocol):
     """Files claimed from an institution's folder, recorded before processing (rules I1, R1)."""

@@ -1,4 +1,4 @@
-"""The webhook inbox in memory, deduplicated by key (rule W3)."""
+"""The webhook inbox in memory, deduplicated by key (rule W3), leased, renewed, requeued."""
 
 from __future__ import annotations
 
@@ -8,13 +8,18 @@ from typing import Any
 
 from adapters.ledger.memory.state import Workspace, utc
 from application.ledger_records import InboxAdded, InboxMessage, InboxStatus, LedgerRecordNotFound
+from application.ports import Clock
+
+# A replay may revive these; a done message stays done and a processing one belongs to a worker.
+_REQUEUEABLE = frozenset({InboxStatus.PENDING, InboxStatus.DEAD})
 
 
 class MemoryInboxRepository:
     """Inbox messages in memory, deduplicated by key."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, clock: Clock) -> None:
         self._workspace = workspace
+        self._clock = clock
 
     async def add(self, dedupe_key: str, body: bytes, received_at: datetime) -> InboxAdded:
         """Store a message once per dedupe key; a duplicate returns the first row's id."""
@@ -54,6 +59,42 @@ class MemoryInboxRepository:
     async def mark_dead(self, message_id: int, error: str) -> None:
         """Give up on the message, keeping the last error for operators."""
         self._set(message_id, status=InboxStatus.DEAD, last_error=error)
+
+    async def extend_lease(
+        self, message_id: int, owner: str, until: datetime, *, attempt: int | None = None
+    ) -> bool:
+        """Move the lease of a message still processing under owner; False when it is not."""
+        until = utc(until, "until")
+        inbox = self._workspace.state.inbox
+        message = inbox.get(message_id)
+        if (
+            message is None
+            or message.status is not InboxStatus.PROCESSING
+            or message.lock_owner != owner
+            or (attempt is not None and message.attempts != attempt)
+        ):
+            return False
+        inbox[message_id] = replace(message, lease_until=until)
+        return True
+
+    async def requeue(self, message_id: int) -> InboxMessage | None:
+        """A dead or pending message back to pending, due now, with attempts reset."""
+        inbox = self._workspace.state.inbox
+        message = inbox.get(message_id)
+        if message is None:
+            raise LedgerRecordNotFound(f"no inbox message with id {message_id}")
+        if message.status not in _REQUEUEABLE:
+            return None
+        requeued = replace(
+            message,
+            status=InboxStatus.PENDING,
+            attempts=0,
+            available_at=utc(self._clock.now(), "clock"),
+            lock_owner=None,
+            lease_until=None,
+        )
+        inbox[message_id] = requeued
+        return requeued
 
     def _set(self, message_id: int, **values: Any) -> None:
         inbox = self._workspace.state.inbox

@@ -51,7 +51,7 @@ class MemoryUnitOfWork:
         workspace = Workspace(self._ledger.state.snapshot())
         clock = self._ledger.clock
         self._workspace = workspace
-        self.inbox = MemoryInboxRepository(workspace)
+        self.inbox = MemoryInboxRepository(workspace, clock)
         self.files = MemoryTransferFileRepository(workspace, clock)
         self.items = MemoryMirroredItemRepository(workspace, clock)
         self.requests = MemoryForwardedRequestRepository(workspace, clock)

@@ -57,7 +57,7 @@ class SqlUnitOfWork:
         except BaseException:
             await self._conn.close()
             raise
-        self.inbox = SqlInboxRepository(self._conn)
+        self.inbox = SqlInboxRepository(self._conn, self._clock)
         self.files = SqlTransferFileRepository(self._conn, self._clock)
         self.items = SqlMirroredItemRepository(self._conn, self._clock)
         self.requests = SqlForwardedRequestRepository(self._conn, self._clock)

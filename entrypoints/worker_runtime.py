@@ -1,0 +1,106 @@
+"""The inbox worker as `almabridge serve` and `almabridge worker` run it (issue 6, item 2).
+
+`run_worker` builds a bridge over the settings in force, and an `InboxWorker` with `BridgeHandlers`
+over it, and drains the inbox until `stop` is set. When the settings are reloaded (K2: the
+`SettingsHolder` holds a new object), the worker finishes the batch in hand and starts again
+over a new bridge, so every message runs with one consistent configuration; the ledger, the
+clock, the metrics and the pooled Alma client are the container's and outlive the rebuild.
+
+Call `prepare_service(container)` first: it checks the ledger schema and loads the settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from datetime import timedelta
+
+from application.configuration import SettingsHolder
+from application.inbox_worker import InboxWorker, RetryBackoff
+from application.metrics import Metrics
+from application.ports import Clock, Ledger
+from application.settings import Settings
+from application.webhook_handlers import BridgeHandlers
+from entrypoints.container import Container, open_bridge
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(minutes=10)
+"""Long enough for a database hiccup or two; renewed every third of it while a job runs."""
+REBUILD_PAUSE = 5.0
+"""Seconds to wait before building the bridge again after building it failed."""
+
+
+def default_owner() -> str:
+    """`hostname:pid`: unique per worker process, and tells operators where a lease is held."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def settings_secrets(settings: Settings) -> Iterator[str]:
+    """Every secret value of the settings, to mask in errors the ledger keeps."""
+    for key in settings.api_keys.values():
+        yield key.reveal()
+    if settings.webhook_secret:
+        yield settings.webhook_secret.reveal()
+    if settings.file_server.password:
+        yield settings.file_server.password.reveal()
+
+
+def _replaced(holder: SettingsHolder, in_force: Settings) -> Callable[[], bool]:
+    """Whether a reload put other settings in force than the bridge was built over."""
+    return lambda: holder.current is not in_force
+
+
+async def run_worker(
+    container: Container,
+    stop: asyncio.Event,
+    *,
+    owner: str | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+    poll_interval: float = 1.0,
+    batch: int = 5,
+    max_attempts: int = 8,
+    backoff: RetryBackoff | None = None,
+) -> None:
+    """Process inbox messages until stop is set; rebuild the bridge when settings change."""
+    holder: SettingsHolder = container.settings()
+    ledger: Ledger = container.ledger()
+    clock: Clock = container.clock()
+    metrics: Metrics = container.metrics()
+    name = owner or default_owner()
+    log.info("inbox worker %s started (lease %s)", name, lease)
+    while not stop.is_set():
+        try:
+            async with open_bridge(container) as bridge:
+                in_force = bridge.settings
+                worker = InboxWorker(
+                    ledger,
+                    BridgeHandlers(bridge),
+                    lambda: holder.current.consortium,
+                    clock,
+                    metrics,
+                    owner=name,
+                    lease=lease,
+                    max_attempts=max_attempts,
+                    backoff=backoff,
+                    batch=batch,
+                    secrets=lambda: tuple(settings_secrets(holder.current)),
+                )
+                await worker.run_forever(
+                    stop,
+                    poll_interval=poll_interval,
+                    restart_when=_replaced(holder, in_force),
+                )
+            if not stop.is_set():
+                log.info("inbox worker %s: settings reloaded, rebuilding the bridge", name)
+        except Exception:
+            # E.g. a file-server adapter that cannot be built from a reloaded configuration:
+            # keep trying, so that the next good reload brings the worker back.
+            log.exception("inbox worker %s: cannot build the bridge; retrying", name)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(REBUILD_PAUSE, poll_interval))
+    log.info("inbox worker %s stopped", name)
