@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from typing import Literal
 
 from domain.institutions import Consortium
@@ -57,6 +58,19 @@ class FileServer:
 
 
 @dataclass(frozen=True)
+class LogBackup:
+    """The daily upload of the previous day's log file (conf.json ``log_backup``; off by default).
+
+    Parity with the Java app's scheduler, which uploaded ``logs/application.log_{yyyy-MM-dd}.log``
+    (else ``logs/application.log``) to the file server every day at 00:10 UTC.
+    """
+
+    enabled: bool = False
+    log_folder: str = "logs"
+    time_utc: time = time(0, 10)
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole configuration of one bridge."""
 
@@ -71,6 +85,7 @@ class Settings:
     allow_unsigned_webhooks: bool = False
     request_grace_hours: float = 24.0
     alma_rate_limit_per_second: int = 25
+    log_backup: LogBackup = LogBackup()
 
     @property
     def verifies_webhooks(self) -> bool:

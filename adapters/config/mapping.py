@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import time
 
 from adapters.config.errors import SECRET_KEYS, key_path
-from adapters.config.schema import ConfFile, FtpServerConf, InstitutionConf
-from application.settings import FileServer, Secret, Settings, TransferProtocol
+from adapters.config.schema import ConfFile, FtpServerConf, InstitutionConf, LogBackupConf
+from application.settings import FileServer, LogBackup, Secret, Settings, TransferProtocol
 from domain.institutions import Consortium, Institution, Library, RemoteStorage
 
 __all__ = [
@@ -236,6 +237,18 @@ def to_settings(conf: ConfFile, environ: Mapping[str, str]) -> Settings:
         allow_unsigned_webhooks=conf.allow_unsigned_webhooks,
         request_grace_hours=conf.request_grace_hours,
         alma_rate_limit_per_second=conf.alma_rate_limit_per_second,
+        log_backup=_log_backup(conf.log_backup),
+    )
+
+
+def _log_backup(conf: LogBackupConf | None) -> LogBackup:
+    if conf is None:
+        return LogBackup()
+    hours, minutes = conf.time_utc.split(":")
+    return LogBackup(
+        enabled=conf.enabled,
+        log_folder=conf.log_folder or LogBackup.log_folder,
+        time_utc=time(int(hours), int(minutes)),
     )
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "FtpServerConf",
     "InstitutionConf",
     "LibraryConf",
+    "LogBackupConf",
     "validate_document",
 ]
 
@@ -74,6 +75,20 @@ def _http_url(value: str) -> str:
         "http_url",
         "expected an http(s) URL such as https://api-na.hosted.exlibrisgroup.com",
     )
+
+
+def _time_of_day(value: str) -> str:
+    hours, colon, minutes = value.strip().partition(":")
+    if (
+        colon
+        and hours.isdigit()
+        and minutes.isdigit()
+        and len(minutes) == 2
+        and int(hours) < 24
+        and int(minutes) < 60
+    ):
+        return f"{int(hours):02d}:{minutes}"
+    raise PydanticCustomError("time_of_day", "expected a time of day as HH:MM (UTC), e.g. 00:10")
 
 
 def _fingerprint(value: str) -> str:
@@ -146,6 +161,15 @@ class FtpServerConf(_Conf):
     host_key_fingerprint: Fingerprint = None
 
 
+class LogBackupConf(_Conf):
+    """``log_backup`` (new): upload yesterday's log file to ``{main_folder}/logs/`` daily."""
+
+    enabled: LaxBool = False
+    # Where the service writes application.log and its dated copies; default ./logs.
+    log_folder: OptionalText = None
+    time_utc: Annotated[str, AfterValidator(_time_of_day)] = "00:10"
+
+
 class ConfFile(_Conf):
     """The whole ``conf.json``."""
 
@@ -167,6 +191,7 @@ class ConfFile(_Conf):
     allow_unsigned_webhooks: LaxBool = False
     request_grace_hours: Annotated[float, Field(gt=0)] = 24.0
     alma_rate_limit_per_second: Annotated[int, Field(ge=1, le=25)] = 25
+    log_backup: LogBackupConf | None = None
 
 
 def validate_document(document: Mapping[str, object]) -> tuple[ConfFile | None, list[str]]:

@@ -1,0 +1,10 @@
+"""`almabridge demo`: the bridge end to end on one machine, with no configuration needed.
+
+`scenario` plays Alma against the real service; `servers` starts the fake Alma, the SFTP server
+and the service in-process; `setup` writes the run's conf.json; `alma_files` and `webhooks`
+build what Alma would send; `scf_desk` does what SCF staff would; `report` reads the ledger back.
+"""
+
+from entrypoints.demo.scenario import DemoOutcome, run_demo
+
+__all__ = ["DemoOutcome", "run_demo"]

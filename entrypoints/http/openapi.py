@@ -1,0 +1,286 @@
+"""The OpenAPI 3.1 document served at ``/openapi.json``: every route, parameter and answer.
+
+Hand-written, because the routes are few and the document is a contract (schemathesis fuzzes the
+service against it): each constraint declared here is one the handlers enforce.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from entrypoints.http.admin import LEVELS
+from entrypoints.http.audit import DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT
+from entrypoints.http.auth import ADMIN_TOKEN_ENV
+
+_ERROR = {
+    "type": "object",
+    "properties": {"error": {"type": "string"}},
+    "required": ["error"],
+}
+_JSON_OBJECT = {"type": "object"}
+_EVENT = {
+    "type": "object",
+    "required": ["id", "occurred_at", "action", "outcome", "details"],
+    "properties": {
+        "id": {"type": "integer"},
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "institution": {"type": ["string", "null"]},
+        "barcode": {"type": ["string", "null"]},
+        "request_id": {"type": ["string", "null"]},
+        "action": {"type": "string"},
+        "outcome": {"enum": ["ok", "failed", "skipped"]},
+        "message": {"type": ["string", "null"]},
+        "file_id": {"type": ["integer", "null"]},
+        "inbox_id": {"type": ["integer", "null"]},
+        "details": {"type": "object"},
+        "error_code": {"type": ["string", "null"]},
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _admin(responses: dict[str, Any]) -> dict[str, Any]:
+    """Responses of an admin route: its own plus the token refusals."""
+    return {
+        **responses,
+        "401": _json(_ERROR, "Missing or wrong admin token."),
+        "403": _json(_ERROR, f"The admin API is disabled ({ADMIN_TOKEN_ENV} not set)."),
+    }
+
+
+def _text_param(name: str, where: str, description: str, *, required: bool) -> dict[str, Any]:
+    # NUL is refused: PostgreSQL text cannot hold it.
+    schema: dict[str, Any] = {"type": "string", "maxLength": MAX_TEXT, "pattern": "^[^\\x00]*$"}
+    if where == "path":
+        schema["minLength"] = 1
+    return {
+        "name": name,
+        "in": where,
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+_BAD = _json(_ERROR, "A parameter cannot be used; the message names it.")
+_NOT_FOUND = _json(_ERROR, "The ledger knows nothing of it.")
+
+
+def _level(*, required: bool) -> dict[str, Any]:
+    return {
+        "name": "level",
+        "in": "query",
+        "required": required,
+        "description": "A Python level, or Java's TRACE, WARN, FATAL; upper or lower case.",
+        "schema": {"type": "string", "enum": [*LEVELS, *(name.lower() for name in LEVELS)]},
+    }
+
+
+def _ledger_paths() -> dict[str, Any]:
+    record = _json(_JSON_OBJECT, "The row (or null) and its events, oldest first.")
+    integer = {"type": "integer"}
+    events_page = {
+        "type": "object",
+        "required": ["events", "limit", "offset", "next_offset"],
+        "properties": {
+            "events": {"type": "array", "items": _EVENT},
+            "limit": integer,
+            "offset": integer,
+            "next_offset": {"type": ["integer", "null"]},
+        },
+    }
+    filters = [
+        _text_param("institution", "query", "Institution code.", required=False),
+        _text_param("action", "query", "Event action, e.g. item.create.", required=False),
+        {
+            "name": "outcome",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "enum": ["ok", "failed", "skipped"]},
+        },
+        {
+            "name": "since",
+            "in": "query",
+            "required": False,
+            "description": "RFC 3339 date-time, inclusive.",
+            "schema": {"type": "string", "format": "date-time"},
+        },
+        {
+            "name": "until",
+            "in": "query",
+            "required": False,
+            "description": "RFC 3339 date-time, exclusive.",
+            "schema": {"type": "string", "format": "date-time"},
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_LIMIT,
+                "default": DEFAULT_LIMIT,
+            },
+        },
+        {
+            "name": "offset",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0},
+        },
+        {
+            "name": "order",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "enum": ["asc", "desc"], "default": "asc"},
+        },
+    ]
+    institution = _text_param("institution", "path", "Institution code.", required=True)
+    return {
+        "/ledger/items/{institution}/{barcode}": {
+            "get": {
+                "summary": "A member barcode's SCF mirror and its history.",
+                "parameters": [
+                    institution,
+                    _text_param("barcode", "path", "Member barcode.", required=True),
+                ],
+                "responses": _admin({"200": record, "400": _BAD, "404": _NOT_FOUND}),
+            }
+        },
+        "/ledger/requests/{institution}/{request_id}": {
+            "get": {
+                "summary": "A member request's forwarding and its history.",
+                "parameters": [
+                    institution,
+                    _text_param("request_id", "path", "Member request id.", required=True),
+                ],
+                "responses": _admin({"200": record, "400": _BAD, "404": _NOT_FOUND}),
+            }
+        },
+        "/ledger/events": {
+            "get": {
+                "summary": "The event log, filtered and paged.",
+                "parameters": filters,
+                "responses": _admin({"200": _json(events_page, "A page of events."), "400": _BAD}),
+            }
+        },
+    }
+
+
+def _service_paths() -> dict[str, Any]:
+    text = {"text/plain": {"schema": {"type": "string"}}}
+    admin_object = _json(_JSON_OBJECT, "See the summary.")
+    return {
+        "/webhook": {
+            "get": {
+                "summary": "Answer Alma's webhook activation challenge (W1).",
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "challenge",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {"200": _json(_JSON_OBJECT, '{"challenge": value}, or {}.')},
+            },
+            "post": {
+                "summary": "Receive an Alma webhook: verify, store, acknowledge (W2, W3).",
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "X-Exl-Signature",
+                        "in": "header",
+                        "required": True,
+                        "description": "base64(HMAC-SHA256(webhook secret, raw body)).",
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {}}},
+                },
+                "responses": {
+                    "200": {"description": "Stored (or stored before).", "content": text},
+                    "400": {"description": "Signed but empty; not stored.", "content": text},
+                    "401": {"description": "Bad signature; not stored.", "content": text},
+                    "413": {"description": "Body over the size limit.", "content": text},
+                    "503": {"description": "Ledger unavailable; see Retry-After.", "content": text},
+                },
+            },
+        },
+        "/health": {
+            "get": {
+                "summary": "Database, worker, and each institution's last syncs.",
+                "security": [],
+                "responses": {
+                    "200": _json(_JSON_OBJECT, "ok."),
+                    "503": _json(_JSON_OBJECT, "degraded: the report says what is wrong."),
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus text exposition (format 0.0.4).",
+                "responses": _admin({"200": {"description": "Metrics.", "content": text}}),
+            }
+        },
+        "/configuration": {
+            "get": {
+                "summary": "Reload the configuration; a failed reload keeps the running one (K2).",
+                "responses": _admin(
+                    {
+                        "200": admin_object,
+                        "422": _json(_JSON_OBJECT, "Invalid configuration: problems; kept."),
+                        "502": _json(_JSON_OBJECT, "The configuration source could not be read."),
+                    }
+                ),
+            }
+        },
+        "/logger": {
+            "get": {
+                "summary": "The root log level; sets it when level is given (as the Java app).",
+                "parameters": [_level(required=False)],
+                "responses": _admin({"200": admin_object, "400": _BAD}),
+            },
+            "put": {
+                "summary": "Set the root log level.",
+                "parameters": [_level(required=True)],
+                "responses": _admin({"200": admin_object, "400": _BAD}),
+            },
+        },
+    }
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "almabridge",
+            "version": "1",
+            "description": (
+                "Alma webhooks in, operators' admin and audit API out. Every route but the "
+                "webhook routes, /health and this document needs the admin token."
+            ),
+        },
+        "components": {"securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"adminToken": []}],
+        "paths": {**_service_paths(), **_ledger_paths()},
+    }
+
+
+_DOCUMENT = document()
+
+
+async def openapi_json(_request: Request) -> Response:
+    """The document, behind the admin token like the routes it describes."""
+    return JSONResponse(_DOCUMENT)

@@ -1,0 +1,1 @@
+"""End-to-end tests: almabridge run as a process, driven only from outside."""

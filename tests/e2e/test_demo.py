@@ -1,0 +1,85 @@
+"""`almabridge demo`, the README's main command: run as a user would, on a fresh machine.
+
+It must finish well under a minute, exit 0, show what the bridge did, say where the ledger and
+logs are, print no secret, and leave nothing listening.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+TIMEOUT = 90
+
+
+def _refused(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_the_demo_runs_end_to_end_and_leaves_nothing_running(tmp_path: Path) -> None:
+    # A clean environment: no configuration or secrets of whoever runs the tests leak in.
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("ALMABRIDGE_") and key != "CONFIG_FILE"
+    }
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", "demo", "--folder", str(tmp_path / "demo")],
+        cwd=tmp_path,  # nothing of the repository's working directory is needed
+        env={**environment, "COLUMNS": "200", "PYTHONPATH": str(REPOSITORY)},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert elapsed < 60, f"took {elapsed:.0f} s"
+
+    for line in (
+        "1/4 publishing archive of 01AAA_AB dropped; JOB_END sent: done",
+        "2/4 request file of 01AAA_AB dropped; JOB_END sent: done",
+        "3/4 SCF desk returned the loan of AB0002X; LOAN_RETURNED sent: done",
+        "REQUEST_CANCELED sent: done",
+    ):
+        assert line in output
+    rows = {
+        "items mirrored into the SCF (I7-I9)": "3",
+        "transit loans of the mirrors (I10)": "3",
+        "items left alone, not in remote storage (I6)": "1",
+        "requests forwarded to the SCF (R4-R6)": "1",
+        "requests cancelled at the member (R7)": "1",
+        "member items scanned in after an SCF return (C1)": "1",
+        "member requests cancelled after an SCF cancel (C2)": "1",
+        "failed actions": "0",
+        "webhooks processed": "4",
+    }
+    for label, count in rows.items():
+        assert re.search(rf"│ {re.escape(label)} +│ {count} +│", output), label
+    assert "AB 0003+4&5#6 -> AB 0003+4&5#6X" in output
+    assert "demo OK in" in output
+
+    demo = tmp_path / "demo"
+    assert f"ledger:  {demo / 'ledger.db'}" in output
+    assert f"logs:    {demo / 'logs' / 'application.log'}" in output
+    assert (demo / "ledger.db").is_file()
+    assert "scanned member item AB0002 in" in (demo / "logs" / "application.log").read_text()
+
+    conf = json.loads((demo / "conf.json").read_text())
+    for secret in (conf["webhook_secret"], conf["ftp_server"]["password"]):
+        assert secret not in output
+
+    ports = {int(port) for port in re.findall(r"127\.0\.0\.1:(\d+)", output)}
+    assert len(ports) == 3, output  # the fake Alma, the SFTP server, the service
+    assert all(_refused(port) for port in ports)
