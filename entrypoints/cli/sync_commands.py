@@ -9,7 +9,8 @@ request or file failed, or the run stopped early (the daily API quota), so sched
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -30,6 +31,8 @@ from entrypoints.cli.service_options import (
     opened,
 )
 from entrypoints.container import Container, open_bridge
+
+T = TypeVar("T")
 
 InstitutionArgument = Annotated[
     str,
@@ -113,42 +116,50 @@ def member_code(settings: Settings, institution: str) -> str:
     return member.code
 
 
-async def _items(container: Container, institution: str, *, dry_run: bool, show: int) -> bool:
+async def _run_job(
+    container: Container,
+    institution: str,
+    name: str,
+    start: Callable[[SyncJobs, str], Awaitable[T]],
+    *,
+    dry_run: bool,
+) -> tuple[Console, T]:
+    """Run one sync job with progress shown from the ledger's new events."""
     console = make_console()
     async with opened(container) as settings:
         code = member_code(settings, institution)
         async with open_bridge(container) as bridge:
             counter = EventCounter(bridge.ledger, institution=code, since=bridge.clock.now())
-            label = f"items sync {code}{' (dry run)' if dry_run else ''}"
+            label = f"{name} {code}{' (dry run)' if dry_run else ''}"
             try:
                 summary = await watch(
-                    SyncJobs(bridge).items_job(code, dry_run=dry_run),
-                    counter,
-                    console=console,
-                    label=label,
+                    start(SyncJobs(bridge), code), counter, console=console, label=label
                 )
             except Exception as error:
                 fail(f"{label} failed: {error}", ExitCode.WORK_FAILED)
+    return console, summary
+
+
+async def _items(container: Container, institution: str, *, dry_run: bool, show: int) -> bool:
+    console, summary = await _run_job(
+        container,
+        institution,
+        "items sync",
+        lambda jobs, code: jobs.items_job(code, dry_run=dry_run),
+        dry_run=dry_run,
+    )
     print_items(console, summary, show=show)
     return items_ok(summary)
 
 
 async def _requests(container: Container, institution: str, *, dry_run: bool, show: int) -> bool:
-    console = make_console()
-    async with opened(container) as settings:
-        code = member_code(settings, institution)
-        async with open_bridge(container) as bridge:
-            counter = EventCounter(bridge.ledger, institution=code, since=bridge.clock.now())
-            label = f"requests sync {code}{' (dry run)' if dry_run else ''}"
-            try:
-                summary = await watch(
-                    SyncJobs(bridge).requests_job(code, dry_run=dry_run),
-                    counter,
-                    console=console,
-                    label=label,
-                )
-            except Exception as error:
-                fail(f"{label} failed: {error}", ExitCode.WORK_FAILED)
+    console, summary = await _run_job(
+        container,
+        institution,
+        "requests sync",
+        lambda jobs, code: jobs.requests_job(code, dry_run=dry_run),
+        dry_run=dry_run,
+    )
     print_requests(console, summary, show=show)
     return requests_ok(summary)
 
