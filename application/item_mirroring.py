@@ -9,8 +9,12 @@ finds the facts it needs as cheaply as it can and carries it out:
   equal fingerprint means the PUT of rule I11 could not change anything.
 * A changed item is read from the SCF by the ids in the ledger (one call, never by barcode) and
   PUT only when `updated_scf_item` reports a change.
+* A row in state LENDING is a mirror the bridge created whose I10 transit loan is still owed
+  (killed before the loan, or the loan failed): the loan is made now, then the item is updated
+  as usual. A mirror found in the SCF without a row (the Java app's) is adopted, never lent.
 
-Nothing is written to the ledger here: the outcome goes back to the caller, which records it
+Nothing is written to the ledger here but the LENDING row `MirrorCreation` writes as soon as a
+mirror exists: the outcome goes back to the caller, which records it
 (`item_outcomes.record_outcome`). With `dry_run` every read happens and no write does.
 """
 
@@ -77,7 +81,8 @@ class ItemMirroring:
             return ItemOutcome(item, ItemResult.SKIPPED, ItemAction.NOTHING, NO_BARCODE)
         async with self._ledger.unit_of_work() as uow:
             row = await uow.items.get(self._inst, barcode)
-        mirrored = row if row is not None and row.state is MirrorState.MIRRORED else None
+        live = (MirrorState.MIRRORED, MirrorState.LENDING)
+        mirrored = row if row is not None and row.state in live else None
         found = await self._guarded(item, ItemAction.NOTHING, self._decide(item, mirrored))
         if isinstance(found, ItemOutcome):
             return found  # the facts could not be gathered
@@ -137,6 +142,8 @@ class ItemMirroring:
         if decision.action is ItemAction.CREATE:
             return await self._create(item, decision)
         if decision.action is ItemAction.UPDATE:
+            if mirrored is not None and mirrored.state is MirrorState.LENDING:
+                return await self._complete_loan(item, decision, mirrored)
             return await self._refresh(item, decision, mirrored, existing)
         if decision.action is ItemAction.DELETE:
             target = ScfIds.of_row(mirrored) if mirrored else ScfIds.of_item(existing)
@@ -165,6 +172,41 @@ class ItemMirroring:
             # The mirror exists under another bib (e.g. made by the Java app): adopt it.
             return await self._refresh(item, decision, None, made, member)
         return made
+
+    async def _complete_loan(
+        self, item: PublishedItem, decision: ItemDecision, owed: MirroredItem
+    ) -> ItemOutcome:
+        """I10 for a mirror created earlier whose loan is still owed, then I11 as usual."""
+        member = await self._member_item(item)
+        ids = ScfIds.of_row(owed)
+        try:
+            scf_item = await self._scf.get_item(ids.mms_id, ids.holding_id, ids.item_pid)
+        except ItemNotFound:
+            # The SCF no longer has the mirror the ledger remembers: make it again.
+            recreate = decide_update(
+                scf_item_exists=False,
+                in_remote_storage=True,
+                ignore_delete_files=self._ignore_deletes,
+            )
+            return await self._create(item, recreate, member)
+        if self._dry_run:
+            return self._planned(item, ItemResult.CREATED, decision)
+        lent = await self._creation.complete_loan(item, member, ids)
+        if lent.result is ItemResult.FAILED:
+            return lent  # the row stays LENDING: the next sync tries again
+        refreshed = await self._refresh(item, decision, None, scf_item, member)
+        if refreshed.result is ItemResult.UPDATED:
+            return replace(refreshed, loaned=True, message=f"{lent.message}; {refreshed.message}")
+        if refreshed.result is ItemResult.FAILED:
+            # Lent, but the update failed: no fingerprint, so the next sync updates again.
+            return replace(
+                lent,
+                result=ItemResult.FAILED,
+                message=f"{lent.message}, but {refreshed.message}",
+                fingerprint=None,
+                error=refreshed.error,
+            )
+        return lent
 
     async def _refresh(
         self,

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from application.alma import AlmaError, AlmaItem
 from application.bridge import Bridge
-from application.ledger_records import JsonValue, MirroredItem, Outcome
+from application.ledger_records import JsonValue, MirroredItem, MirrorState, Outcome
 from application.reports import ReportName, ReportRow
 from domain.items import ItemAction
 from domain.published import PublishedItem
@@ -80,6 +80,8 @@ class ItemOutcome:
     member_item_pid: str | None = None
     fingerprint: str | None = None
     loaned: bool = False
+    loan_owed: bool = False
+    """The mirror exists but its I10 loan failed: the row stays LENDING for the next sync."""
     error: AlmaError | None = None
     changed_fields: tuple[str, ...] = ()
 
@@ -153,6 +155,7 @@ async def record_outcome(bridge: Bridge, outcome: ItemOutcome, file_id: int | No
                 nz_mms_id=item.nz_mms_id,
                 member_item_pid=outcome.member_item_pid,
                 fingerprint=outcome.fingerprint,
+                state=MirrorState.LENDING if outcome.loan_owed else MirrorState.MIRRORED,
             )
             if outcome.loaned:
                 await uow.items.mark_loan(institution, barcode)

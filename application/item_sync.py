@@ -105,6 +105,7 @@ class _Batch:
                 scf=scf,
                 catalog=catalog,
                 loans=TransitLoans(scf, remote_storage, loan_retry),
+                ledger=bridge.ledger,
             ),
             dry_run=dry_run,
         )

@@ -41,9 +41,12 @@ class TransferStatus(StrEnum):
 
 
 class MirrorState(StrEnum):
-    """Whether the SCF copy of a member barcode currently exists."""
+    """Whether the SCF copy of a member barcode currently exists, and whether it is lent yet."""
 
     MIRRORED = "mirrored"
+    LENDING = "lending"
+    """The SCF copy exists but its I10 transit loan is still owed (a crash or a failed loan):
+    the next sync lends it."""
     DELETED = "deleted"
 
 

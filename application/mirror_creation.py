@@ -2,8 +2,11 @@
 
 The bib and the holding come from the batch's `ScfCatalog` (found or created once, the holding
 at the *resolved* location of I8); the item body is the domain's `new_scf_item` (I9); the loan
-goes through `TransitLoans` (I10). A loan that still fails leaves the mirror in place: the
-outcome is a failure that nonetheless records the mirror, without the loan.
+goes through `TransitLoans` (I10). Right after the SCF item is created, and before it is lent,
+its ledger row is written in state LENDING in a unit of work of its own: a crash before the loan
+leaves the loan owed in the ledger, and the next sync makes it (`complete_loan`). A loan that
+still fails leaves the mirror in place: the outcome is a failure that records the mirror, still
+LENDING, so the next sync tries the loan again.
 
 Alma refuses a second item with a barcode in use. The ledger and the SCF bib's listing said
 `{b}X` was absent, so it lives under another bib (a duplicate the Java app made, or a record
@@ -17,7 +20,8 @@ from dataclasses import replace
 from application.alma import AlmaError, AlmaItem
 from application.bib_items import is_refusal
 from application.item_outcomes import ItemOutcome, ItemResult, MirrorChange, ScfIds, alma_reason
-from application.ports import AlmaGateway
+from application.ledger_records import MirrorState
+from application.ports import AlmaGateway, Ledger
 from application.scf_catalog import ScfCatalog
 from application.transit_loans import TransitLoans
 from domain.holdings import resolve_scf_location
@@ -41,8 +45,10 @@ class MirrorCreation:
         scf: AlmaGateway,
         catalog: ScfCatalog,
         loans: TransitLoans,
+        ledger: Ledger,
     ) -> None:
         self._inst = institution
+        self._ledger = ledger
         self._rs = remote_storage
         self._scf = scf
         self._catalog = catalog
@@ -66,6 +72,8 @@ class MirrorCreation:
             return await self._scf.item_by_barcode(scf_barcode)
         ids = ScfIds(mms_id, holding_id, ScfIds.of_item(created).item_pid)
         self._catalog.remember_mirror(scf_barcode)
+        fingerprint = member_fingerprint(member.raw)
+        await self._owe_loan(item, member, ids, fingerprint)
         user = self._loans.user_for(self._inst, library)
         where = (
             f"in SCF bib {mms_id}, holding {holding_id} at {resolved.library}/{resolved.location}"
@@ -78,19 +86,67 @@ class MirrorCreation:
             scf=ids,
             mirror=MirrorChange.UPSERT,
             member_item_pid=member.pid,
+            fingerprint=fingerprint,
+            loaned=True,
+        )
+        return await self._lend(outcome, user, f"created {scf_barcode} {where}")
+
+    async def complete_loan(
+        self, item: PublishedItem, member: AlmaItem, ids: ScfIds
+    ) -> ItemOutcome:
+        """Make the I10 loan a ledger row in state LENDING still owes (a crash or a failed loan
+        after the mirror was created); the outcome records the mirror as created and lent."""
+        library = item.library
+        if library is None:  # in remote storage (I5) implies it
+            raise ValueError("a mirror's loan needs the item's library")
+        user = self._loans.user_for(self._inst, library)
+        outcome = ItemOutcome(
+            item,
+            ItemResult.CREATED,
+            ItemAction.CREATE,
+            f"completed the transit loan of {item.scf_barcode} to {user} owed since its creation",
+            scf=ids,
+            mirror=MirrorChange.UPSERT,
+            member_item_pid=member.pid,
             fingerprint=member_fingerprint(member.raw),
             loaned=True,
         )
+        return await self._lend(outcome, user, f"{item.scf_barcode} exists")
+
+    async def _owe_loan(
+        self, item: PublishedItem, member: AlmaItem, ids: ScfIds, fingerprint: str
+    ) -> None:
+        """Record the new mirror, its loan still owed, before lending it (I10, I13)."""
+        assert item.barcode is not None
+        async with self._ledger.unit_of_work() as uow:
+            await uow.items.upsert(
+                self._inst,
+                item.barcode,
+                scf_mms_id=ids.mms_id,
+                scf_holding_id=ids.holding_id,
+                scf_item_pid=ids.item_pid,
+                member_mms_id=item.member_mms_id,
+                nz_mms_id=item.nz_mms_id,
+                member_item_pid=member.pid,
+                fingerprint=fingerprint,
+                state=MirrorState.LENDING,
+            )
+            await uow.commit()
+
+    async def _lend(self, outcome: ItemOutcome, user: str, what: str) -> ItemOutcome:
+        assert outcome.scf is not None
         try:
-            await self._loans.lend(user, ids.item_pid)
+            await self._loans.lend(user, outcome.scf.item_pid)
         except AlmaError as error:
-            # The mirror exists and stays recorded; only the loan is missing (I10).
-            message = f"created {scf_barcode} {where}, but the loan to {user} failed: "
+            # The mirror exists and stays recorded, its loan still owed (I10): the row stays
+            # LENDING and the next sync tries the loan again.
+            message = f"{what}, but the loan to {user} failed: "
             return replace(
                 outcome,
                 result=ItemResult.FAILED,
                 message=message + alma_reason(error),
                 loaned=False,
+                loan_owed=True,
                 error=error,
             )
         return outcome

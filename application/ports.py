@@ -35,6 +35,7 @@ from application.ledger_records import (
     JsonObject,
     LedgerEvent,
     MirroredItem,
+    MirrorState,
     Outcome,
     RequestRecord,
     RequestStatus,
@@ -171,8 +172,10 @@ class MirroredItemRepository(Protocol):
         nz_mms_id: str | None = None,
         member_item_pid: str | None = None,
         fingerprint: str | None = None,
+        state: MirrorState = MirrorState.MIRRORED,
     ) -> MirroredItem:
-        """Record the barcode as mirrored; loan facts survive only while the SCF pid is the same."""
+        """Record the barcode as mirrored (or LENDING: its I10 loan still owed); loan facts
+        survive only while the SCF pid is the same."""
         ...
 
     async def mark_deleted(self, institution: str, barcode: str) -> MirroredItem | None:

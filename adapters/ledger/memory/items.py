@@ -33,8 +33,10 @@ class MemoryMirroredItemRepository:
         nz_mms_id: str | None = None,
         member_item_pid: str | None = None,
         fingerprint: str | None = None,
+        state: MirrorState = MirrorState.MIRRORED,
     ) -> MirroredItem:
-        """Record the barcode as mirrored; loan facts survive only while the SCF pid is the same."""
+        """Record the barcode as mirrored (or LENDING: its I10 loan still owed); loan facts
+        survive only while the SCF pid is the same."""
         now = utc(self._clock.now(), "clock")
         items = self._workspace.state.items
         old = items.get((institution, barcode))
@@ -54,7 +56,7 @@ class MemoryMirroredItemRepository:
             nz_mms_id=nz_mms_id,
             member_item_pid=member_item_pid,
             fingerprint=fingerprint,
-            state=MirrorState.MIRRORED,
+            state=state,
             loaned_at=old.loaned_at if same_copy and old else None,
             loan_returned_at=old.loan_returned_at if same_copy and old else None,
             first_synced_at=old.first_synced_at if old else now,

@@ -39,8 +39,10 @@ class SqlMirroredItemRepository:
         nz_mms_id: str | None = None,
         member_item_pid: str | None = None,
         fingerprint: str | None = None,
+        state: MirrorState = MirrorState.MIRRORED,
     ) -> MirroredItem:
-        """Record the barcode as mirrored; loan facts survive only while the SCF pid is the same."""
+        """Record the barcode as mirrored (or LENDING: its I10 loan still owed); loan facts
+        survive only while the SCF pid is the same."""
         now = self._clock.now()
         insert = upsert_insert(self._conn, mirrored_items).values(
             institution=institution,
@@ -52,7 +54,7 @@ class SqlMirroredItemRepository:
             nz_mms_id=nz_mms_id,
             member_item_pid=member_item_pid,
             fingerprint=fingerprint,
-            state=MirrorState.MIRRORED.value,
+            state=state.value,
             loaned_at=None,
             loan_returned_at=None,
             first_synced_at=now,
