@@ -15,7 +15,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
 from datetime import timedelta
 
@@ -31,6 +31,24 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(minutes=10)
 """Long enough for a database hiccup or two; renewed every third of it while a job runs."""
+LEASE_VARIABLE = "ALMABRIDGE_WORKER_LEASE_SECONDS"
+"""How long a claimed message is held; a killed worker's messages are claimed again after it."""
+
+
+def lease_from(environ: Mapping[str, str]) -> timedelta:
+    """The inbox lease from `ALMABRIDGE_WORKER_LEASE_SECONDS`, else ten minutes."""
+    raw = environ.get(LEASE_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_LEASE
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValueError(f"{LEASE_VARIABLE}={raw!r}: give a number of seconds") from None
+    if seconds < 1:
+        raise ValueError(f"{LEASE_VARIABLE}={raw!r}: a lease shorter than 1 s cannot be renewed")
+    return timedelta(seconds=seconds)
+
+
 REBUILD_PAUSE = 5.0
 """Seconds to wait before building the bridge again after building it failed."""
 
@@ -60,7 +78,7 @@ async def run_worker(
     stop: asyncio.Event,
     *,
     owner: str | None = None,
-    lease: timedelta = DEFAULT_LEASE,
+    lease: timedelta | None = None,
     poll_interval: float = 1.0,
     batch: int = 5,
     max_attempts: int = 8,
@@ -72,6 +90,7 @@ async def run_worker(
     clock: Clock = container.clock()
     metrics: Metrics = container.metrics()
     name = owner or default_owner()
+    lease = lease or lease_from(container.environ())
     log.info("inbox worker %s started (lease %s)", name, lease)
     while not stop.is_set():
         try:

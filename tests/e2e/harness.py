@@ -58,8 +58,8 @@ from entrypoints.http.auth import ADMIN_TOKEN_ENV
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef"
-LEASE_ENV = "E2E_WORKER_LEASE_SECONDS"
-"""Read by `tests.e2e.short_lease`, the launcher that shortens the worker's inbox lease."""
+LEASE_ENV = "ALMABRIDGE_WORKER_LEASE_SECONDS"
+"""The service's own setting of the worker's inbox lease (entrypoints/worker_runtime.py)."""
 
 _MIGRATIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
     weakref.WeakKeyDictionary()
@@ -154,7 +154,7 @@ class ServiceProcess:
     side: AlmaSide
     admin_token: str | None = ADMIN_TOKEN
     lease_seconds: float | None = None
-    """Set: run through `tests.e2e.short_lease` with this inbox lease (see its docstring)."""
+    """Set: the service runs with this inbox lease (ALMABRIDGE_WORKER_LEASE_SECONDS)."""
     process: asyncio.subprocess.Process | None = None
     port: int = 0
     starts: int = 0
@@ -165,7 +165,7 @@ class ServiceProcess:
         return f"http://{LOOPBACK}:{self.port}"
 
     def _command(self) -> list[str]:
-        module = "entrypoints.cli" if self.lease_seconds is None else "tests.e2e.short_lease"
+        module = "entrypoints.cli"
         return [
             sys.executable,
             "-m",
