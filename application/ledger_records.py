@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple, TypeAlias
 
@@ -216,3 +216,13 @@ class RequestRecord:
 
     request: ForwardedRequest | None
     events: Sequence[LedgerEvent]
+
+
+@dataclass(frozen=True)
+class DailyCount:
+    """How many events of one action an institution had on one UTC day (the staff chart)."""
+
+    day: date
+    institution: str | None
+    action: str
+    count: int

@@ -27,10 +27,12 @@ from application.alma import (
 )
 from application.files import ClaimedFile, RemoteFile
 from application.ledger_records import (
+    DailyCount,
     ForwardedRequest,
     InboxAdded,
     InboxDepth,
     InboxMessage,
+    InboxStatus,
     ItemHistory,
     JsonObject,
     LedgerEvent,
@@ -116,6 +118,10 @@ class InboxRepository(Protocol):
         """
         ...
 
+    async def list_by_status(self, status: InboxStatus, *, limit: int = 100) -> list[InboxMessage]:
+        """Messages in one status, newest first (dead ones for the staff page's replay list)."""
+        ...
+
 
 class TransferFileRepository(Protocol):
     """Files claimed from an institution's folder, recorded before processing (rules I1, R1)."""
@@ -190,6 +196,13 @@ class MirroredItemRepository(Protocol):
         """Record a LOAN_RETURNED of the SCF copy (rules C1, R7)."""
         ...
 
+    async def list_for(
+        self, institution: str, *, states: Collection[MirrorState] | None = None
+    ) -> list[MirroredItem]:
+        """Every mirror row of an institution (in these states), by barcode: reconciliation's
+        expected set when no publishing file is given."""
+        ...
+
 
 class ForwardedRequestRepository(Protocol):
     """Member requests seen by the bridge, so none is sent twice (rules R6, R7, C2)."""
@@ -234,6 +247,12 @@ class ForwardedRequestRepository(Protocol):
 
     async def list_waiting(self, source_institution: str) -> list[ForwardedRequest]:
         """Requests of an institution waiting for their item's mirror, oldest first (R7)."""
+        ...
+
+    async def list_for(
+        self, source_institution: str, *, statuses: Collection[RequestStatus] | None = None
+    ) -> list[ForwardedRequest]:
+        """Every request row of a source institution (in these statuses), oldest first."""
         ...
 
 
@@ -344,6 +363,12 @@ class Ledger(Protocol):
 
     async def inbox_depth(self) -> InboxDepth:
         """How many inbox messages are in each status."""
+        ...
+
+    async def daily_counts(
+        self, *, actions: Collection[str], since: datetime, outcome: Outcome | None = None
+    ) -> list[DailyCount]:
+        """Events of these actions since a time, counted per UTC day, institution and action."""
         ...
 
     async def check_ready(self) -> None:

@@ -96,6 +96,13 @@ class MemoryInboxRepository:
         inbox[message_id] = requeued
         return requeued
 
+    async def list_by_status(self, status: InboxStatus, *, limit: int = 100) -> list[InboxMessage]:
+        """Messages in one status, newest first."""
+        wanted = InboxStatus(status)
+        inbox = self._workspace.state.inbox
+        matching = [inbox[i] for i in sorted(inbox, reverse=True) if inbox[i].status is wanted]
+        return matching[:limit]
+
     def _set(self, message_id: int, **values: Any) -> None:
         inbox = self._workspace.state.inbox
         if message_id not in inbox:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
@@ -78,6 +79,18 @@ class MemoryMirroredItemRepository:
         """Record a LOAN_RETURNED of the SCF copy (rules C1, R7)."""
         now = utc(self._clock.now(), "clock")
         return self._set(institution, barcode, loan_returned_at=now)
+
+    async def list_for(
+        self, institution: str, *, states: Collection[MirrorState] | None = None
+    ) -> list[MirroredItem]:
+        """Every mirror row of an institution (in these states), by barcode."""
+        wanted = None if states is None else {MirrorState(s) for s in states}
+        rows = [
+            row
+            for (owner, _barcode), row in self._workspace.state.items.items()
+            if owner == institution and (wanted is None or row.state in wanted)
+        ]
+        return sorted(rows, key=lambda row: row.barcode)
 
     def _set(self, institution: str, barcode: str, **values: Any) -> MirroredItem | None:
         items = self._workspace.state.items

@@ -7,12 +7,13 @@ each works on a snapshot that commit() publishes, so uncommitted changes are nev
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from adapters.ledger.daily import count_per_day
 from adapters.ledger.memory.events import MemoryEventRepository
 from adapters.ledger.memory.files import MemoryTransferFileRepository
 from adapters.ledger.memory.inbox import MemoryInboxRepository
@@ -20,6 +21,7 @@ from adapters.ledger.memory.items import MemoryMirroredItemRepository
 from adapters.ledger.memory.requests import MemoryForwardedRequestRepository
 from adapters.ledger.memory.state import LedgerState, Workspace, utc
 from application.ledger_records import (
+    DailyCount,
     InboxDepth,
     InboxMessage,
     InboxStatus,
@@ -181,6 +183,20 @@ class MemoryLedger:
         for message in self.state.inbox.values():
             counts[message.status] += 1
         return InboxDepth(**{status.value: count for status, count in counts.items()})
+
+    async def daily_counts(
+        self, *, actions: Collection[str], since: datetime, outcome: Outcome | None = None
+    ) -> list[DailyCount]:
+        """Events of these actions since a time, counted per UTC day, institution and action."""
+        since = utc(since, "since")
+        wanted = set(actions)
+        return count_per_day(
+            (event.occurred_at, event.institution, event.action)
+            for event in self.state.events
+            if event.action in wanted
+            and event.occurred_at >= since
+            and (outcome is None or event.outcome == outcome)
+        )
 
     async def check_ready(self) -> None:
         """An in-memory ledger has no schema to migrate: always ready."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from adapters.ledger.memory.state import Workspace, json_copy, utc
@@ -100,3 +101,16 @@ class MemoryForwardedRequestRepository:
         return sorted(
             waiting, key=lambda request: (request.first_seen_at, request.source_request_id)
         )
+
+    async def list_for(
+        self, source_institution: str, *, statuses: Collection[RequestStatus] | None = None
+    ) -> list[ForwardedRequest]:
+        """Every request row of a source institution (in these statuses), oldest first."""
+        wanted = None if statuses is None else {RequestStatus(s) for s in statuses}
+        rows = [
+            request
+            for request in self._workspace.state.requests.values()
+            if request.source_institution == source_institution
+            and (wanted is None or request.status in wanted)
+        ]
+        return sorted(rows, key=lambda request: (request.first_seen_at, request.source_request_id))

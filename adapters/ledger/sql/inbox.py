@@ -112,6 +112,16 @@ class SqlInboxRepository:
             raise LedgerRecordNotFound(f"no inbox message with id {message_id}")
         return None
 
+    async def list_by_status(self, status: InboxStatus, *, limit: int = 100) -> list[InboxMessage]:
+        """Messages in one status, newest first."""
+        query = (
+            select(inbox_messages)
+            .where(inbox_messages.c.status == InboxStatus(status).value)
+            .order_by(inbox_messages.c.id.desc())
+            .limit(limit)
+        )
+        return [sql_rows.inbox_message(row) for row in await self._conn.execute(query)]
+
     async def _set(self, message_id: int, **values: object) -> None:
         # Every end of an attempt gives the lease up, so the next claim need not wait for it.
         statement = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import and_, case, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -95,6 +97,16 @@ class SqlMirroredItemRepository:
     async def mark_loan_returned(self, institution: str, barcode: str) -> MirroredItem | None:
         """Record a LOAN_RETURNED of the SCF copy (rules C1, R7)."""
         return await self._set(institution, barcode, loan_returned_at=self._clock.now())
+
+    async def list_for(
+        self, institution: str, *, states: Collection[MirrorState] | None = None
+    ) -> list[MirroredItem]:
+        """Every mirror row of an institution (in these states), by barcode."""
+        query = select(mirrored_items).where(mirrored_items.c.institution == institution)
+        if states is not None:
+            query = query.where(mirrored_items.c.state.in_([MirrorState(s).value for s in states]))
+        query = query.order_by(mirrored_items.c.barcode)
+        return [sql_rows.mirrored_item(row) for row in await self._conn.execute(query)]
 
     async def _set(self, institution: str, barcode: str, **values: object) -> MirroredItem | None:
         statement = (

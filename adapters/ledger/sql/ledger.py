@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Self
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.ledger.daily import count_per_day
 from adapters.ledger.engine import READ_ONLY, create_ledger_engine
 from adapters.ledger.migrate import head_revision, revision_of_connection
 from adapters.ledger.sql import rows as sql_rows
@@ -22,6 +23,7 @@ from adapters.ledger.sql.requests import SqlForwardedRequestRepository
 from adapters.ledger.sql.support import require_aware
 from adapters.ledger.tables import events, forwarded_requests, inbox_messages, mirrored_items
 from application.ledger_records import (
+    DailyCount,
     InboxDepth,
     InboxMessage,
     InboxStatus,
@@ -233,6 +235,22 @@ class SqlLedger:
         async with self._reading() as conn:
             counts = {status: count for status, count in (await conn.execute(query)).all()}
         return InboxDepth(**{status.value: counts.get(status.value, 0) for status in InboxStatus})
+
+    async def daily_counts(
+        self, *, actions: Collection[str], since: datetime, outcome: Outcome | None = None
+    ) -> list[DailyCount]:
+        """Events of these actions since a time, counted per UTC day, institution and action."""
+        require_aware(since, "since")
+        # Days are bucketed here, not in SQL: SQLite and PostgreSQL truncate dates differently
+        # and three narrow columns of a month of events are cheap to read.
+        query = select(events.c.occurred_at, events.c.institution, events.c.action).where(
+            events.c.action.in_(list(actions)), events.c.occurred_at >= since
+        )
+        if outcome is not None:
+            query = query.where(events.c.outcome == Outcome(outcome).value)
+        async with self._reading() as conn:
+            rows = (await conn.execute(query)).all()
+        return count_per_day((at, institution, action) for at, institution, action in rows)
 
     async def check_ready(self) -> None:
         """Raise LedgerNotMigrated unless the schema is at this almabridge's head revision."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -122,5 +124,21 @@ class SqlForwardedRequestRepository:
                 forwarded_requests.c.status == RequestStatus.WAITING_FOR_MIRROR.value,
             )
             .order_by(forwarded_requests.c.first_seen_at, forwarded_requests.c.source_request_id)
+        )
+        return [sql_rows.forwarded_request(row) for row in await self._conn.execute(query)]
+
+    async def list_for(
+        self, source_institution: str, *, statuses: Collection[RequestStatus] | None = None
+    ) -> list[ForwardedRequest]:
+        """Every request row of a source institution (in these statuses), oldest first."""
+        query = select(forwarded_requests).where(
+            forwarded_requests.c.source_institution == source_institution
+        )
+        if statuses is not None:
+            query = query.where(
+                forwarded_requests.c.status.in_([RequestStatus(s).value for s in statuses])
+            )
+        query = query.order_by(
+            forwarded_requests.c.first_seen_at, forwarded_requests.c.source_request_id
         )
         return [sql_rows.forwarded_request(row) for row in await self._conn.execute(query)]
