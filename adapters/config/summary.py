@@ -51,11 +51,22 @@ def summarise(settings: Settings) -> list[str]:
         f"webhooks: {'signed' if settings.verifies_webhooks else 'UNSIGNED'}",
         f"Alma: at most {settings.alma_rate_limit_per_second} calls per second per institution; "
         f"requests wait up to {settings.request_grace_hours:g} h for an items sync",
+        _log_backup_line(settings),
     ]
     for institution in consortium.institutions:
         lines.extend(_institution_lines(consortium, institution))
     lines.extend(f"warning: {warning}" for warning in warnings(settings))
     return lines
+
+
+def _log_backup_line(settings: Settings) -> str:
+    backup = settings.log_backup
+    if not backup.enabled:
+        return "log backup: off"
+    return (
+        f"log backup: daily at {backup.time_utc:%H:%M} UTC, "
+        f"from {backup.log_folder} to {settings.file_server.main_folder}/logs/ on the file server"
+    )
 
 
 def _institution_lines(consortium: Consortium, institution: Institution) -> list[str]:

@@ -87,3 +87,14 @@ def test_a_local_file_server(java_conf: dict[str, Any], load: Load) -> None:
     settings = load(java_conf)
     assert "file server: local folder /srv/drop" in summarise(settings)
     assert "no member institutions: nothing will be synced" in warnings(settings)
+
+
+def test_log_backup_is_shown_off_by_default_and_when_on(
+    java_conf: dict[str, Any], load: Load
+) -> None:
+    assert "log backup: off" in summarise(load(java_conf))
+    java_conf["log_backup"] = {"enabled": True, "log_folder": "/var/log/almabridge"}
+    assert (
+        "log backup: daily at 00:10 UTC, from /var/log/almabridge "
+        "to /the/main/folder/logs/ on the file server"
+    ) in summarise(load(java_conf))
