@@ -92,3 +92,10 @@ class MemberItems:
             return await self._gateway.item_by_barcode(barcode)
         except ItemNotFound:
             return None
+
+    async def item_by_pid(self, member_mms_id: str, item_pid: str) -> AlmaItem | None:
+        """The member item with this pid among its bib's listed items, whatever its barcode is
+        now (reconciliation finds a barcode changed at the member this way); None when the
+        listing does not hold it."""
+        listing = await self._listing(member_mms_id)
+        return next((item for item in listing.by_barcode.values() if item.pid == item_pid), None)

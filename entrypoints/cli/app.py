@@ -14,6 +14,7 @@ from entrypoints.cli import (
 )
 from entrypoints.cli.demo_command import demo_command
 from entrypoints.cli.fake_alma_command import fake_alma_command
+from entrypoints.cli.reconcile_command import reconcile_command
 
 app = typer.Typer(
     name="almabridge",
@@ -41,6 +42,7 @@ app.command("serve")(service_commands.serve_command)
 app.command("worker")(service_commands.worker_command)
 app.command("sync-items")(sync_commands.sync_items_command)
 app.command("send-requests")(sync_commands.send_requests_command)
+app.command("reconcile")(reconcile_command)
 app.add_typer(replay_command.app, name="replay")
 app.add_typer(ledger_commands.app, name="ledger")
 app.command("demo")(demo_command)
