@@ -22,6 +22,10 @@ whole (R2), then plan, carry out and record every request (R3–R8, `request_pro
 planned again (forwarded once the mirror exists, cancelled once `request_grace_hours` have passed
 since they were first seen, R7), then the institution's open request files are processed again.
 
+Each real `run` ends with one `requests.sync` event (like ItemSync's `items.sync`): how many files
+and requests, the count of each outcome and the files' names, for /health and the staff page;
+outcome failed when the run stopped short on a spent quota.
+
 Requests are handled one at a time in file order: a requests file holds a few hundred requests at
 most, each needs a handful of calls, and the institution's rate limiter is the bound anyway.
 One run per institution at a time per `RequestForwarding` (keep one per bridge).
@@ -39,7 +43,7 @@ from pathlib import Path
 from application.bridge import Bridge
 from application.file_batches import FileBatches, FileToProcess
 from application.files import FileError, MalformedFile
-from application.ledger_records import Outcome, RequestStatus, TransferKind
+from application.ledger_records import JsonValue, Outcome, RequestStatus, TransferKind
 from application.library_names import LibraryNames
 from application.request_data import request_from_json
 from application.request_outcomes import Action, ForwardingSummary, RequestOutcome
@@ -48,6 +52,18 @@ from application.request_processing import RequestProcessor
 from domain.requests import RemoteStorageRequest
 
 log = logging.getLogger(__name__)
+
+REQUESTS_SYNC = "requests.sync"
+"""The one event of each real `run`: its files and outcome counts (the run's summary)."""
+
+_COUNTED = (
+    Action.FORWARDED,
+    Action.WAITING,
+    Action.CANCELLED,
+    Action.FAILED,
+    Action.ALREADY_HANDLED,
+)
+"""The outcomes a real run can have, each counted in `requests.sync` (zeros included)."""
 
 
 class _RequestFiles(FileBatches):
@@ -82,8 +98,11 @@ class RequestForwarding:
         async with self._lock(institution):
             summary = ForwardingSummary(institution)
             batches = _RequestFiles(self._bridge, institution)
-            await self._process_files(batches, await batches.claim_all(), summary)
+            files = await batches.claim_all()
+            await self._process_files(batches, files, summary)
             log.info("requests run: %s", summary)
+            # A run stopped by a spent quota leaves its later files unopened: not named.
+            await self._record_end(summary, [file.name for file in files[: summary.files]])
             return summary
 
     async def retry_waiting(self, institution: str) -> ForwardingSummary:
@@ -192,6 +211,32 @@ class RequestForwarding:
         async with self._bridge.ledger.unit_of_work() as uow:
             await uow.events.append(
                 "file.pending", outcome, institution=institution, message=message, file_id=file_id
+            )
+            await uow.commit()
+
+    async def _record_end(self, summary: ForwardingSummary, files: list[str]) -> None:
+        """The run's `requests.sync` event, as ItemSync records `items.sync`."""
+        counts: dict[str, JsonValue] = {action.value: summary.count(action) for action in _COUNTED}
+        stopped = summary.stopped
+        error_code = next((o.error_code for o in summary.outcomes if o.quota_exhausted), None)
+        names: list[JsonValue] = list(files)
+        async with self._bridge.ledger.unit_of_work() as uow:
+            await uow.events.append(
+                REQUESTS_SYNC,
+                Outcome.FAILED if stopped else Outcome.OK,
+                institution=summary.institution,
+                message=(
+                    f"stopped, files resume next time: {stopped}"
+                    if stopped
+                    else f"{len(files)} files, {len(summary.outcomes)} requests"
+                ),
+                details={
+                    "counts": counts,
+                    "files": names,
+                    "files_failed": summary.files_failed,
+                    "files_pending": summary.files_pending,
+                },
+                error_code=error_code if stopped else None,
             )
             await uow.commit()
 

@@ -26,6 +26,7 @@ from entrypoints.http import admin, audit, health, metrics, openapi, webhooks
 from entrypoints.http.auth import ADMIN_TOKEN_ENV, AdminToken, admin_only
 from entrypoints.http.inbox_writer import InboxWriter
 from entrypoints.http.state import HttpService, WorkerState, body_limit_from
+from entrypoints.http.status_page import StatusPage
 
 log = logging.getLogger("almabridge.http")
 
@@ -69,6 +70,8 @@ def create_app(container: Container, *, run_worker: bool = True) -> Starlette:
         ),
         Route("/ledger/events", admin_only(token, audit.event_log), methods=["GET"]),
         Route("/openapi.json", admin_only(token, openapi.openapi_json), methods=["GET"]),
+        # The staff page: the same token, typed into its form or sent as the Bearer header.
+        *StatusPage(token, environ.get(ADMIN_TOKEN_ENV)).routes(),
     ]
     app = Starlette(
         routes=routes,

@@ -16,8 +16,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from application.inbox_records import WEBHOOK_PROCESS, WORKER_HEARTBEAT
+from application.inbox_records import WORKER_HEARTBEAT
 from application.ledger_records import Outcome
+from application.staff_status import last_requests_sync
 from entrypoints.http.state import HttpService, service_of
 
 log = logging.getLogger("almabridge.http.health")
@@ -27,13 +28,6 @@ STALE_AFTER_SECONDS = 120.0
 
 ITEMS_SYNC = "items.sync"
 """ItemSync's one event per run; outcome ok when the run was not stopped short."""
-
-REQUESTS_SYNC = "requests_sync_due"
-"""A requests run writes no event of its own: the worker's `webhook.process` event of a requests
-`JOB_END` (its details' classification) is ok when the run completed."""
-
-SCAN_FOR_REQUESTS_SYNC = 200
-"""How many of an institution's newest ok `webhook.process` events are searched for one."""
 
 
 async def health(request: Request) -> Response:
@@ -117,17 +111,10 @@ async def _last_items_sync(service: HttpService, institution: str) -> str | None
 
 
 async def _last_requests_sync(service: HttpService, institution: str) -> str | None:
-    found = await service.ledger.events(
-        institution=institution,
-        action=WEBHOOK_PROCESS,
-        outcome=Outcome.OK,
-        limit=SCAN_FOR_REQUESTS_SYNC,
-        newest_first=True,
-    )
-    for event in found:
-        if event.details.get("classification") == REQUESTS_SYNC:
-            return event.occurred_at.isoformat()
-    return None
+    # RequestForwarding's `requests.sync` event, ok when the run was not stopped short; a ledger
+    # from before that event existed is read through the requests JOB_END's `webhook.process`.
+    found = await last_requests_sync(service.ledger, institution, outcome=Outcome.OK)
+    return found.occurred_at.isoformat() if found else None
 
 
 def _iso_from_unix(seconds: float) -> str:

@@ -260,6 +260,151 @@ def _service_paths() -> dict[str, Any]:
     }
 
 
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def _status_paths() -> dict[str, Any]:
+    """The staff status page (HTML for people, described so the route list stays complete)."""
+    closed = _html(f"The page is switched off ({ADMIN_TOKEN_ENV} not set).")
+    sign_in = _html("Not signed in: the login form.")
+    redirect = {"description": "Done; see Location (Post/Redirect/Get)."}
+    too_big = {
+        "description": "Form body over the size limit.",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+    csrf_form = {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"csrf": {"type": "string"}},
+                    "required": ["csrf"],
+                }
+            }
+        },
+    }
+    refused = _html(f"Bad or missing CSRF token, or {ADMIN_TOKEN_ENV} not set.")
+    return {
+        "/status": {
+            "get": {
+                "summary": "The staff status page: syncs, failures, waiting requests, dead "
+                "messages, 30 days of work. Admin token as Bearer header or session cookie.",
+                "parameters": [
+                    {
+                        "name": "flash",
+                        "in": "query",
+                        "required": False,
+                        "description": "What a replay did, e.g. queued-42 (set by its redirect).",
+                        "schema": {
+                            "type": "string",
+                            "pattern": "^(queued|refused|missing)-[0-9]{1,19}$",
+                        },
+                    }
+                ],
+                "responses": {
+                    "200": _html("The page."),
+                    "400": _html("An unknown flash value."),
+                    "401": sign_in,
+                    "403": closed,
+                    "503": _html("The ledger did not answer."),
+                },
+            }
+        },
+        "/status/login": {
+            "get": {
+                "summary": "The staff page's login form.",
+                "security": [],
+                "responses": {"200": _html("The form."), "403": closed},
+            },
+            "post": {
+                "summary": "Sign in with the admin token; sets the page's session cookie.",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"token": {"type": "string", "minLength": 1}},
+                                "required": ["token"],
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "303": redirect,
+                    "401": _html("Not the admin token: the form again, with the error."),
+                    "403": closed,
+                    "413": too_big,
+                },
+            },
+        },
+        "/status/logout": {
+            "post": {
+                "summary": "End the page's cookie session.",
+                "requestBody": csrf_form,
+                "responses": {"303": redirect, "401": sign_in, "403": refused, "413": too_big},
+            }
+        },
+        "/status/replay/{message_id}": {
+            "post": {
+                "summary": "Put a dead webhook message back in the inbox, as `almabridge replay "
+                "message`; redirects to the page with the outcome.",
+                "parameters": [
+                    {
+                        "name": "message_id",
+                        "in": "path",
+                        "required": True,
+                        "description": "The inbox message id.",
+                        "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"},
+                    }
+                ],
+                "requestBody": csrf_form,
+                "responses": {
+                    "303": redirect,
+                    "401": sign_in,
+                    "403": refused,
+                    "404": _html("Not a message id."),
+                    "413": too_big,
+                },
+            }
+        },
+        "/status/static/{name}": {
+            "get": {
+                "summary": "The page's stylesheet and scripts (chart.umd.js is Chart.js, MIT).",
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "name",
+                        "in": "path",
+                        "required": True,
+                        "schema": {
+                            "enum": ["status.css", "status.js", "chart.umd.js", "favicon.svg"]
+                        },
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The file.",
+                        "content": {
+                            "text/css": {"schema": {"type": "string"}},
+                            "text/javascript": {"schema": {"type": "string"}},
+                            "image/svg+xml": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "304": {"description": "Not modified since the ETag sent."},
+                    "404": {
+                        "description": "No such file.",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                },
+            }
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     return {
@@ -268,13 +413,14 @@ def document() -> dict[str, Any]:
             "title": "almabridge",
             "version": "1",
             "description": (
-                "Alma webhooks in, operators' admin and audit API out. Every route but the "
-                "webhook routes, /health and this document needs the admin token."
+                "Alma webhooks in, operators' admin and audit API out, and the staff status "
+                "page (HTML) under /status. Every route but the webhook routes, /health, the "
+                "status page's login and static files, and this document needs the admin token."
             ),
         },
         "components": {"securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}}},
         "security": [{"adminToken": []}],
-        "paths": {**_service_paths(), **_ledger_paths()},
+        "paths": {**_service_paths(), **_ledger_paths(), **_status_paths()},
     }
 
 

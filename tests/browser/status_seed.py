@@ -1,0 +1,402 @@
+"""A ledger with something on every part of the staff status page, written through the ledger's
+own API at chosen times (a fake clock moved between writes), plus what the page should say,
+read back from the ledger with its own queries (never hard-coded).
+
+Shared by the browser test and the ASGI tests of `/status` (tests/integration/http).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from application.ledger_records import (
+    InboxStatus,
+    JsonObject,
+    LedgerEvent,
+    Outcome,
+    RequestStatus,
+)
+from application.ports import Ledger
+from application.request_forwarding import REQUESTS_SYNC
+from application.staff_status import (
+    CHART_DAYS,
+    FAILURE_DAYS,
+    ITEM_MIRRORED,
+    ITEMS_SYNC,
+    REQUEST_FORWARDED,
+)
+from tests.integration.ledger.support import FakeClock
+
+NOW = datetime(2026, 3, 15, 10, 30, tzinfo=UTC)
+"""The page's now in these tests: mid-morning, so day boundaries are hours away."""
+AB = "01AAA_AB"
+CD = "01AAA_CD"
+MEMBERS = (AB, CD)
+HOSTILE = "<script>alert(1)</script>"
+ALMA_MESSAGE = "Item with barcode AB0007 already exists in the institution (Alma 401873)"
+PATRON_SECRET = "PATRON-0042-PRIVATE"
+"""A patron id inside a dead webhook's body: the page must never show it."""
+
+
+def at(days_ago: float, hour: int = 9) -> datetime:
+    """A moment `days_ago` whole days before NOW's day, at `hour` UTC (or fractional days)."""
+    day = NOW.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=days_ago)
+
+
+async def append(
+    ledger: Ledger,
+    clock: FakeClock,
+    when: datetime,
+    action: str,
+    outcome: Outcome,
+    *,
+    institution: str | None,
+    message: str | None = None,
+    details: JsonObject | None = None,
+    error_code: str | None = None,
+    barcode: str | None = None,
+    request_id: str | None = None,
+) -> LedgerEvent:
+    """One event stamped `when` (the clock is moved there, then back to NOW)."""
+    clock.current = when
+    try:
+        async with ledger.unit_of_work() as uow:
+            event = await uow.events.append(
+                action,
+                outcome,
+                institution=institution,
+                message=message,
+                details=details,
+                error_code=error_code,
+                barcode=barcode,
+                request_id=request_id,
+            )
+            await uow.commit()
+        return event
+    finally:
+        clock.current = NOW
+
+
+def webhook_body(action: str, event: str | None, institution: str, **extra: object) -> bytes:
+    """An Alma-shaped webhook body."""
+    document: dict[str, object] = {
+        "id": "7001",
+        "action": action,
+        "institution": {"value": institution, "desc": "Test"},
+        "event": {"value": event, "desc": "Test"} if event else None,
+        **extra,
+    }
+    return json.dumps(document).encode()
+
+
+async def dead_message(
+    ledger: Ledger, clock: FakeClock, key: str, body: bytes, error: str, attempts: int
+) -> int:
+    """A message the worker claimed `attempts` times and then gave up on."""
+    clock.current = NOW - timedelta(hours=5)
+    try:
+        async with ledger.unit_of_work() as uow:
+            added = await uow.inbox.add(key, body, clock.now())
+            await uow.commit()
+        for attempt in range(attempts):
+            claimed = await ledger.claim_inbox("seed-worker", timedelta(minutes=5), 100)
+            assert [m.id for m in claimed] == [added.id]
+            async with ledger.unit_of_work() as uow:
+                if attempt + 1 < attempts:
+                    await uow.inbox.mark_failed(added.id, error, clock.now())
+                else:
+                    await uow.inbox.mark_dead(added.id, error)
+                await uow.commit()
+        return added.id
+    finally:
+        clock.current = NOW
+
+
+async def done_message(ledger: Ledger, clock: FakeClock) -> int:
+    """A message processed without trouble (not replayable)."""
+    async with ledger.unit_of_work() as uow:
+        added = await uow.inbox.add("done-1", webhook_body("JOB_END", None, AB), clock.now())
+        await uow.commit()
+    claimed = await ledger.claim_inbox("seed-worker", timedelta(minutes=5), 100)
+    assert [m.id for m in claimed] == [added.id]
+    async with ledger.unit_of_work() as uow:
+        await uow.inbox.mark_done(added.id)
+        await uow.commit()
+    return added.id
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """Ids the tests act on."""
+
+    dead: tuple[int, ...]
+    done: int
+
+
+async def seed(ledger: Ledger, clock: FakeClock) -> Seeded:
+    """Thirty-odd days of an AB and a CD: syncs, mirrors, forwards, failures, waits, dead
+    webhooks. The clock ends at NOW."""
+    clock.current = NOW
+    # Items mirrored and requests forwarded on scattered days, some outside the 30-day window
+    # (and on its first day), some failed (not "mirrored"), some from an unconfigured member.
+    for days_ago, institution, count in [
+        (0, AB, 3),
+        (1, AB, 2),
+        (1, CD, 4),
+        (6, CD, 1),
+        (13, AB, 5),
+        (CHART_DAYS - 1, AB, 2),
+        (CHART_DAYS, AB, 7),
+        (CHART_DAYS + 4, CD, 3),
+    ]:
+        for n in range(count):
+            await append(
+                ledger,
+                clock,
+                at(days_ago, hour=8 + n),
+                ITEM_MIRRORED,
+                Outcome.OK,
+                institution=institution,
+                barcode=f"{institution[-2:]}{days_ago:02d}{n}",
+            )
+    for days_ago, institution, count in [(0, CD, 2), (2, AB, 1), (9, AB, 3), (40, AB, 2)]:
+        for n in range(count):
+            await append(
+                ledger,
+                clock,
+                at(days_ago, hour=7 + n),
+                REQUEST_FORWARDED,
+                Outcome.OK,
+                institution=institution,
+                request_id=f"R{days_ago}{n}",
+            )
+    # Runs: AB's last items sync ok (an older one before it), CD's last one stopped by quota.
+    await append(
+        ledger,
+        clock,
+        at(3),
+        ITEMS_SYNC,
+        Outcome.OK,
+        institution=AB,
+        message="1 files, 9 items",
+        details={"counts": {"created": 9}, "files": ["old.tar.gz"]},
+    )
+    await append(
+        ledger,
+        clock,
+        at(0, hour=9),
+        ITEMS_SYNC,
+        Outcome.OK,
+        institution=AB,
+        message="2 files, 12 items",
+        details={
+            "counts": {
+                "created": 3,
+                "updated": 4,
+                "unchanged": 2,
+                "deleted": 1,
+                "skipped": 1,
+                "failed": 1,
+            },
+            "files": ["ab_new_1.tar.gz", "ab_new_2.tar.gz"],
+        },
+    )
+    await append(
+        ledger,
+        clock,
+        at(1, hour=6),
+        ITEMS_SYNC,
+        Outcome.FAILED,
+        institution=CD,
+        message="stopped, files resume next time: daily API quota exhausted",
+        details={"counts": {"created": 4, "failed": 0}, "files": ["cd_1.xml"]},
+        error_code="DAILY_THRESHOLD",
+    )
+    await append(
+        ledger,
+        clock,
+        at(0, hour=7),
+        REQUESTS_SYNC,
+        Outcome.OK,
+        institution=AB,
+        message="1 files, 3 requests",
+        details={
+            "counts": {"forwarded": 1, "waiting": 2, "cancelled": 0, "failed": 0},
+            "files": ["requests_ab.xml"],
+        },
+    )
+    # Failures: Alma's message and code, a hostile message, and one too old for the 7 days.
+    await append(
+        ledger,
+        clock,
+        at(0, hour=9),
+        "item.create",
+        Outcome.FAILED,
+        institution=AB,
+        message=ALMA_MESSAGE,
+        error_code="401873",
+        barcode="AB0007",
+    )
+    await append(
+        ledger,
+        clock,
+        at(2, hour=10),
+        "request.fail",
+        Outcome.FAILED,
+        institution=AB,
+        message=HOSTILE,
+        error_code="401136",
+        request_id="R-HOSTILE",
+    )
+    await append(
+        ledger,
+        clock,
+        at(FAILURE_DAYS + 1),
+        "item.update",
+        Outcome.FAILED,
+        institution=AB,
+        message="too old to list",
+        barcode="AB0001",
+    )
+    await append(
+        ledger,
+        clock,
+        at(5, hour=11),
+        "item.delete",
+        Outcome.FAILED,
+        institution=CD,
+        message="Item is on loan and cannot be deleted",
+        error_code="401690",
+        barcode="CD0003",
+    )
+    # Requests waiting for their item's mirror (R7), and one forwarded (not waiting).
+    for request_id, barcode, status in [
+        ("W-1", "AB0100", RequestStatus.WAITING_FOR_MIRROR),
+        ("W-2", "AB0101", RequestStatus.WAITING_FOR_MIRROR),
+        ("F-1", "AB0102", RequestStatus.FORWARDED),
+    ]:
+        async with ledger.unit_of_work() as uow:
+            await uow.requests.upsert(
+                AB,
+                request_id,
+                route="item_hold",
+                status=status,
+                barcode=barcode,
+                last_error=(
+                    f"no SCF mirror of {barcode} yet"
+                    if status is RequestStatus.WAITING_FOR_MIRROR
+                    else None
+                ),
+            )
+            await uow.commit()
+    # Dead webhooks: one with a patron id in its body and a hostile last error.
+    first = await dead_message(
+        ledger,
+        clock,
+        "dead-1",
+        webhook_body("LOAN", "LOAN_RETURNED", "01AAA_RS", item_loan={"user_id": PATRON_SECRET}),
+        "AlmaUnavailable: SCF answered 503 three times",
+        attempts=3,
+    )
+    second = await dead_message(
+        ledger,
+        clock,
+        "dead-2",
+        webhook_body("JOB_END", None, CD),
+        f"ValueError: {HOSTILE}",
+        attempts=1,
+    )
+    done = await done_message(ledger, clock)
+    return Seeded(dead=(first, second), done=done)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the page should say, read from the ledger with its own queries."""
+
+    items_per_day: dict[str, int]
+    requests_per_day: dict[str, int]
+    items_by_institution: dict[str, int]
+    requests_by_institution: dict[str, int]
+    failures: dict[str, list[LedgerEvent]]
+    waiting: dict[str, list[str]]
+    dead: list[int]
+    last_items_sync: dict[str, LedgerEvent | None]
+    last_requests_sync: dict[str, LedgerEvent | None]
+
+    @property
+    def items_total(self) -> int:
+        return sum(self.items_per_day.values())
+
+    @property
+    def requests_total(self) -> int:
+        return sum(self.requests_per_day.values())
+
+
+async def expected(ledger: Ledger, now: datetime = NOW) -> Expected:
+    """The page's numbers straight from the ledger."""
+    first_day = (now - timedelta(days=CHART_DAYS - 1)).date()
+    since = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
+    days = [(first_day + timedelta(days=n)).isoformat() for n in range(CHART_DAYS)]
+    counts = await ledger.daily_counts(
+        actions=[ITEM_MIRRORED, REQUEST_FORWARDED], since=since, outcome=Outcome.OK
+    )
+    items = dict.fromkeys(days, 0)
+    requests = dict.fromkeys(days, 0)
+    items_by = dict.fromkeys(MEMBERS, 0)
+    requests_by = dict.fromkeys(MEMBERS, 0)
+    for count in counts:
+        per_day, by = (
+            (items, items_by) if count.action == ITEM_MIRRORED else (requests, requests_by)
+        )
+        per_day[count.day.isoformat()] += count.count
+        if count.institution in by:
+            by[count.institution] += count.count
+    failures = {
+        code: await ledger.events(
+            institution=code,
+            outcome=Outcome.FAILED,
+            since=now - timedelta(days=FAILURE_DAYS),
+            newest_first=True,
+        )
+        for code in MEMBERS
+    }
+    waiting: dict[str, list[str]] = {}
+    async with ledger.unit_of_work() as uow:
+        for code in MEMBERS:
+            waiting[code] = [r.source_request_id for r in await uow.requests.list_waiting(code)]
+        dead = [m.id for m in await uow.inbox.list_by_status(InboxStatus.DEAD)]
+    last_items = {
+        code: next(
+            iter(
+                await ledger.events(institution=code, action=ITEMS_SYNC, newest_first=True, limit=1)
+            ),
+            None,
+        )
+        for code in MEMBERS
+    }
+    last_requests = {
+        code: next(
+            iter(
+                await ledger.events(
+                    institution=code, action=REQUESTS_SYNC, newest_first=True, limit=1
+                )
+            ),
+            None,
+        )
+        for code in MEMBERS
+    }
+    return Expected(
+        items_per_day=items,
+        requests_per_day=requests,
+        items_by_institution=items_by,
+        requests_by_institution=requests_by,
+        failures=failures,
+        waiting=waiting,
+        dead=dead,
+        last_items_sync=last_items,
+        last_requests_sync=last_requests,
+    )
