@@ -11,7 +11,10 @@ finds the facts it needs as cheaply as it can and carries it out:
   PUT only when `updated_scf_item` reports a change.
 * A row in state LENDING is a mirror the bridge created whose I10 transit loan is still owed
   (killed before the loan, or the loan failed): the loan is made now, then the item is updated
-  as usual. A mirror found in the SCF without a row (the Java app's) is adopted, never lent.
+  as usual. Without a pid, the row was written just before the SCF item was to be created (then
+  killed): `{b}X` is looked up, and one under the row's bib and holding is that creation's, lent
+  now; one elsewhere is adopted; none is created. A mirror found in the SCF without a row (the
+  Java app's) is adopted, never lent.
 
 Nothing is written to the ledger here but the LENDING row `MirrorCreation` writes as soon as a
 mirror exists: the outcome goes back to the caller, which records it
@@ -35,7 +38,7 @@ from application.item_outcomes import (
     alma_reason,
 )
 from application.ledger_records import MirroredItem, MirrorState
-from application.mirror_creation import MirrorCreation
+from application.mirror_creation import PENDING_PID, MirrorCreation
 from application.ports import AlmaGateway, Ledger
 from application.scf_catalog import ScfCatalog
 from domain.errors import DomainError
@@ -146,6 +149,12 @@ class ItemMirroring:
                 return await self._complete_loan(item, decision, mirrored)
             return await self._refresh(item, decision, mirrored, existing)
         if decision.action is ItemAction.DELETE:
+            if mirrored is not None and mirrored.scf_item_pid == PENDING_PID:
+                # Killed while creating it, and now to be deleted: whatever Alma made goes.
+                existing = await self._owed_item(item, ScfIds.of_row(mirrored))
+                if existing is None:
+                    return self._gone(item, ScfIds.of_row(mirrored), decision)
+                mirrored = None
             target = ScfIds.of_row(mirrored) if mirrored else ScfIds.of_item(existing)
             return await self._delete(item, target, decision)
         return ItemOutcome(item, ItemResult.SKIPPED, decision.action, decision.reason)
@@ -179,16 +188,22 @@ class ItemMirroring:
         """I10 for a mirror created earlier whose loan is still owed, then I11 as usual."""
         member = await self._member_item(item)
         ids = ScfIds.of_row(owed)
-        try:
-            scf_item = await self._scf.get_item(ids.mms_id, ids.holding_id, ids.item_pid)
-        except ItemNotFound:
-            # The SCF no longer has the mirror the ledger remembers: make it again.
+        scf_item = await self._owed_item(item, ids)
+        if scf_item is None:
+            # The SCF does not have the mirror the ledger remembers (or was about to create):
+            # make it now.
             recreate = decide_update(
                 scf_item_exists=False,
                 in_remote_storage=True,
                 ignore_delete_files=self._ignore_deletes,
             )
             return await self._create(item, recreate, member)
+        if ids.item_pid == PENDING_PID:
+            found = ScfIds.of_item(scf_item)
+            if (found.mms_id, found.holding_id) != (ids.mms_id, ids.holding_id):
+                # Not the item that creation made: another's mirror, adopted as it is.
+                return await self._refresh(item, decision, None, scf_item, member)
+            ids = found
         if self._dry_run:
             return self._planned(item, ItemResult.CREATED, decision)
         lent = await self._creation.complete_loan(item, member, ids)
@@ -274,28 +289,47 @@ class ItemMirroring:
             changed_fields=update.changed_fields,
         )
 
+    async def _owed_item(self, item: PublishedItem, ids: ScfIds) -> AlmaItem | None:
+        """The SCF item of a LENDING row, or None: by its ids, or by barcode when the row was
+        written before the item was created (`PENDING_PID`)."""
+        try:
+            if ids.item_pid != PENDING_PID:
+                return await self._scf.get_item(ids.mms_id, ids.holding_id, ids.item_pid)
+            assert item.scf_barcode is not None  # a row has a barcode
+            return await self._scf.item_by_barcode(item.scf_barcode)
+        except ItemNotFound:
+            return None
+
     async def _delete(
         self, item: PublishedItem, target: ScfIds, decision: ItemDecision
     ) -> ItemOutcome:
         """I12: delete `{b}X`; Alma's refusal (e.g. on loan) is the failure's reason."""
         if self._dry_run:
             return self._planned(item, ItemResult.DELETED, decision)
-        message = f"deleted {item.scf_barcode}: {decision.reason}"
         try:
             await self._scf.delete_item(target.mms_id, target.holding_id, target.item_pid)
         except ItemNotFound:
-            message = f"{item.scf_barcode} was already gone from the SCF: {decision.reason}"
+            return self._gone(item, target, decision)
         except AlmaError as error:
             if isinstance(error, QuotaExhausted):
                 raise
             return self._failed(item, ItemAction.DELETE, alma_reason(error), error, target)
+        return self._gone(item, target, decision, f"deleted {item.scf_barcode}")
+
+    def _gone(
+        self, item: PublishedItem, target: ScfIds, decision: ItemDecision, done: str | None = None
+    ) -> ItemOutcome:
+        """The outcome of a delete: `done`, or the mirror was already gone from the SCF."""
+        if self._dry_run:
+            return self._planned(item, ItemResult.DELETED, decision)
         assert item.scf_barcode is not None
         self._catalog.forget_mirror(item.scf_barcode)
+        what = done or f"{item.scf_barcode} was already gone from the SCF"
         return ItemOutcome(
             item,
             ItemResult.DELETED,
             ItemAction.DELETE,
-            message,
+            f"{what}: {decision.reason}",
             scf=target,
             mirror=MirrorChange.DELETED,
         )

@@ -2,15 +2,21 @@
 
 The bib and the holding come from the batch's `ScfCatalog` (found or created once, the holding
 at the *resolved* location of I8); the item body is the domain's `new_scf_item` (I9); the loan
-goes through `TransitLoans` (I10). Right after the SCF item is created, and before it is lent,
-its ledger row is written in state LENDING in a unit of work of its own: a crash before the loan
-leaves the loan owed in the ledger, and the next sync makes it (`complete_loan`). A loan that
-still fails leaves the mirror in place: the outcome is a failure that records the mirror, still
-LENDING, so the next sync tries the loan again.
+goes through `TransitLoans` (I10). The ledger row is written in state LENDING before the SCF item
+is created, with the bib and holding it goes to and no pid yet (`PENDING_PID`), and again with
+the pid once Alma answered, each in a unit of work of its own. A crash at any point leaves a
+LENDING row: with its pid, the loan is owed and the next sync makes it (`complete_loan`); without
+it, the next sync looks `{b}X` up, and an item under that bib and holding is the one this
+creation made, whose loan is owed as well (a mirror found without any row is the Java app's and is
+adopted, never lent). A loan that still fails leaves the mirror in place: the outcome is a
+failure that records the mirror, still LENDING, so the next sync tries the loan again.
 
-Alma refuses a second item with a barcode in use. The ledger and the SCF bib's listing said
-`{b}X` was absent, so it lives under another bib (a duplicate the Java app made, or a record
-that moved between bibs): the caller gets that SCF item back and adopts it as an update.
+Alma refuses a second item with a barcode in use. Under the bib and holding this creation chose,
+that item is this creation's own, made by an attempt whose answer was lost (a connection reset
+after Alma wrote it, retried by the adapter): it is recorded and lent as created. Elsewhere, the
+ledger and the SCF bib's listing said `{b}X` was absent, so it lives under another bib (a
+duplicate the Java app made, or a record that moved between bibs): the caller gets that SCF item
+back and adopts it as an update.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from domain.published import PublishedItem
 
 BARCODE_EXISTS = "401873"
 """Alma: "Item with barcode … already exists"."""
+PENDING_PID = ""
+"""`scf_item_pid` of a LENDING row written before its SCF item is created: not known yet."""
 
 
 class MirrorCreation:
@@ -64,15 +72,24 @@ class MirrorCreation:
         codes = await self._catalog.location_codes()
         resolved = resolve_scf_location(item.location, codes, self._rs)
         holding_id = await self._catalog.holding_for(mms_id, resolved)
+        fingerprint = member_fingerprint(member.raw)
+        # Written ahead: a crash between Alma's creating the item and the row learning its pid
+        # must not leave a mirror the ledger does not know it made (and owes a loan to).
+        await self._owe_loan(item, member, ScfIds(mms_id, holding_id, PENDING_PID), fingerprint)
         try:
             created = await self._scf.create_item(mms_id, holding_id, body)
         except AlmaError as error:
             if not (is_refusal(error) and error.error_code == BARCODE_EXISTS):
                 raise
-            return await self._scf.item_by_barcode(scf_barcode)
+            found = await self._scf.item_by_barcode(scf_barcode)
+            if (found.mms_id, found.holding_id) != (mms_id, holding_id):
+                return found
+            # Under the very bib and holding this creation chose: it is the item this creation
+            # made, its answer lost on the way (a reset after Alma wrote it; the adapter retried
+            # the POST). It is ours and owes its loan (I10), like a crash's PENDING_PID row.
+            created = found
         ids = ScfIds(mms_id, holding_id, ScfIds.of_item(created).item_pid)
         self._catalog.remember_mirror(scf_barcode)
-        fingerprint = member_fingerprint(member.raw)
         await self._owe_loan(item, member, ids, fingerprint)
         user = self._loans.user_for(self._inst, library)
         where = (
@@ -116,7 +133,8 @@ class MirrorCreation:
     async def _owe_loan(
         self, item: PublishedItem, member: AlmaItem, ids: ScfIds, fingerprint: str
     ) -> None:
-        """Record the new mirror, its loan still owed, before lending it (I10, I13)."""
+        """Record the new mirror, its loan still owed, before lending it (I10, I13); with
+        `PENDING_PID`, before Alma is even asked to create it."""
         assert item.barcode is not None
         async with self._ledger.unit_of_work() as uow:
             await uow.items.upsert(

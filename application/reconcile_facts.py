@@ -246,7 +246,8 @@ class ReconcileFacts:
 
     async def _scf_item(self, barcode: str, row: MirroredItem | None) -> AlmaItem | None:
         wanted = scf_barcode(barcode)
-        if row is not None:
+        # A pending row (no pid: killed between recording and creating) has no ids to follow.
+        if row is not None and row.scf_item_pid:
             try:
                 found = await self._scf.get_item(
                     row.scf_mms_id, row.scf_holding_id, row.scf_item_pid

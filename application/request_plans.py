@@ -22,6 +22,7 @@ from application.alma import (
 from application.bridge import Bridge
 from application.ledger_records import MirrorState
 from application.library_names import LibraryNames
+from application.mirror_creation import PENDING_PID
 from application.ports import AlmaGateway
 from domain._json import text_at
 from domain.forwarding import ForwardingDecision, decide_unforwardable
@@ -203,12 +204,25 @@ class Planner:
         return next((h.holding_id for h in holdings if h.holding_id), None)
 
     async def _in_transit(self, institution: str, barcode: str, target: ScfTarget) -> bool:
-        """Whether the SCF copy's loan is the bridge's own I10 loan, not yet returned (R7)."""
+        """Whether the SCF copy's loan is the bridge's own I10 loan, not yet returned (R7).
+
+        A LENDING row is a mirror the bridge created and owes that loan to: a loan on it is the
+        one the bridge is making or has made without having recorded it yet (an items sync
+        running beside this request, or one killed after Alma lent the item).
+        """
         async with self._bridge.ledger.unit_of_work() as uow:
             mirror = await uow.items.get(institution, barcode)
+        if mirror is None:
+            return False
+        if mirror.state is MirrorState.LENDING:
+            if mirror.scf_item_pid == PENDING_PID:
+                return (mirror.scf_mms_id, mirror.scf_holding_id) == (
+                    target.mms_id,
+                    target.holding_id,
+                )
+            return mirror.scf_item_pid == target.item_pid
         return (
-            mirror is not None
-            and mirror.state is MirrorState.MIRRORED
+            mirror.state is MirrorState.MIRRORED
             and mirror.scf_item_pid == target.item_pid
             and mirror.in_transit_loan
         )

@@ -17,6 +17,7 @@ from typing import Any
 
 from application.alma import AlmaError, QuotaExhausted, TransientAlmaError, UnknownInstitution
 from application.bridge import Bridge
+from application.circulation import REQUEST_GONE_CODES
 from application.ledger_records import ForwardedRequest, JsonValue, Outcome, RequestStatus
 from application.linked_users import ScfUserUnresolved
 from application.request_cancels import cancel_source_request
@@ -175,10 +176,8 @@ class RequestProcessor:
             outcome = self._outcome(institution, request, file_id, Action.FAILED, reason, **ids)
             return await self._recorder.record(outcome, request)
         if isinstance(decision, Cancel):
-            await self._cancel(plan, decision.cancellation)
-            outcome = self._outcome(
-                institution, request, file_id, Action.CANCELLED, decision.reason, **ids
-            )
+            reason = decision.reason + await self._cancel(plan, decision.cancellation)
+            outcome = self._outcome(institution, request, file_id, Action.CANCELLED, reason, **ids)
             cancelled = cancellation_details(decision.cancellation)
             return await self._recorder.record(outcome, request, extra=cancelled)
         placed = await place(self._bridge, plan)
@@ -196,8 +195,8 @@ class RequestProcessor:
         switch: Switch | None = None
         if cancels_source_after_success(plan.route):
             try:
-                await self._cancel(plan, SWITCHED_TO_REMOTE_STORAGE)
-                switch = Switch(Outcome.OK, SWITCHED_TO_REMOTE_STORAGE.note)
+                gone = await self._cancel(plan, SWITCHED_TO_REMOTE_STORAGE)
+                switch = Switch(Outcome.OK, SWITCHED_TO_REMOTE_STORAGE.note + gone)
             except (AlmaError, DomainError) as error:
                 # The SCF request exists, so the outcome stays forwarded; the switch is reported.
                 code = error.error_code if isinstance(error, AlmaError) else None
@@ -206,15 +205,28 @@ class RequestProcessor:
                 outcome = dataclasses.replace(outcome, quota_exhausted=quota)
         return await self._recorder.record(outcome, request, switch=switch, extra=details)
 
-    async def _cancel(self, plan: Plan, cancellation: Cancellation) -> None:
-        await cancel_source_request(
-            self._bridge.alma.gateway(plan.institution),
-            cancellation,
-            request_id=plan.request.request_id,
-            mms_id=plan.member_mms_id,
-            user_id=plan.member_user_id,
-            member_item=plan.member_item,
-        )
+    async def _cancel(self, plan: Plan, cancellation: Cancellation) -> str:
+        """Cancel the source request; "" once done, or what to add to the outcome's reason
+        when Alma had no active request left to cancel (`REQUEST_GONE_CODES`).
+
+        That answer is what a retry gets after an earlier attempt cancelled the request and was
+        killed before recording it (or the request was closed meanwhile): the request is not
+        active, which is all the cancel was for, so it is not a failure (R7, R8).
+        """
+        try:
+            await cancel_source_request(
+                self._bridge.alma.gateway(plan.institution),
+                cancellation,
+                request_id=plan.request.request_id,
+                mms_id=plan.member_mms_id,
+                user_id=plan.member_user_id,
+                member_item=plan.member_item,
+            )
+        except AlmaError as error:
+            if error.error_code not in REQUEST_GONE_CODES:
+                raise
+            return f" (Alma had no active request left to cancel, {error.error_code})"
+        return ""
 
     @staticmethod
     def _outcome(

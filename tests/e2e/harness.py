@@ -36,6 +36,7 @@ from rich.console import Console
 from adapters.fake_alma.app import create_fake_alma_app
 from adapters.fake_alma.faults import FaultConfig, FaultInjector
 from adapters.fake_alma.state import FakeAlmaState
+from adapters.ledger.database_url import ENVIRONMENT_VARIABLE as DATABASE_URL_ENV
 from adapters.ledger.migrate import upgrade
 from domain.signature import SIGNATURE_HEADER, sign
 from entrypoints.demo import webhooks
@@ -112,6 +113,13 @@ class AlmaSide:
     demo: Demo
     faults: FaultInjector
     """The fake's fault injector (no fault unless a test scripts one; Alma's thresholds on)."""
+    ledger_url: str | None = None
+    """The bridge's ledger when not the SQLite file beside conf.json (e.g. a PostgreSQL schema)."""
+
+    @property
+    def database_url(self) -> str:
+        """The ledger URL the bridge's processes are given (ALMABRIDGE_DATABASE_URL)."""
+        return self.ledger_url or self.paths.database_url
 
     @property
     def desk(self) -> ScfDesk:
@@ -120,9 +128,12 @@ class AlmaSide:
 
 
 @contextlib.asynccontextmanager
-async def alma_side(root: Path, state: FakeAlmaState | None = None) -> AsyncIterator[AlmaSide]:
+async def alma_side(
+    root: Path, state: FakeAlmaState | None = None, *, database_url: str | None = None
+) -> AsyncIterator[AlmaSide]:
     """The fake Alma (the demo consortium, or `state`) and the SFTP server, with the bridge's
-    conf.json and migrated ledger in `root`; everything stops on leaving the block."""
+    conf.json and migrated ledger in `root` (or at `database_url`, migrated too); everything
+    stops on leaving the block."""
     paths = DemoPaths(root)
     paths.make()
     # Demo gives the consortium's state and its file-dropping scenario steps; nothing prints.
@@ -142,9 +153,11 @@ async def alma_side(root: Path, state: FakeAlmaState | None = None) -> AsyncIter
         document["log_backup"] = {"enabled": False}
         write_conf(paths, document)
         async with _MIGRATIONS.setdefault(asyncio.get_running_loop(), asyncio.Lock()):
-            await upgrade(paths.database_url)
+            await upgrade(database_url or paths.database_url)
         client = await stack.enter_async_context(httpx.AsyncClient(timeout=10.0))
-        yield AlmaSide(paths, demo.state, gateway, sftp, secrets, client, demo, faults)
+        yield AlmaSide(
+            paths, demo.state, gateway, sftp, secrets, client, demo, faults, database_url
+        )
 
 
 @dataclass
@@ -184,6 +197,7 @@ class ServiceProcess:
             **clean_environment(),
             **service_environ(self.side.paths),
             "PYTHONPATH": str(REPOSITORY),
+            DATABASE_URL_ENV: self.side.database_url,
         }
         if self.admin_token is not None:
             environment[ADMIN_TOKEN_ENV] = self.admin_token
@@ -254,6 +268,30 @@ class ServiceProcess:
         except BaseException:
             process.kill()
             raise
+
+
+@dataclass
+class WorkerProcess(ServiceProcess):
+    """`almabridge worker` (the inbox worker alone, no HTTP) as a subprocess over one AlmaSide's
+    conf.json and ledger; `start` returns once the process runs (there is no /health to ask),
+    and `stop`, `kill` and `log_text` work as for the service."""
+
+    def _command(self) -> list[str]:
+        return [sys.executable, "-m", "entrypoints.cli", "worker", "--log-level", "info"]
+
+    async def start(self) -> None:
+        self.starts += 1
+        log = self.side.paths.root / f"worker-{self.starts}.log"
+        self.logs.append(log)
+        with log.open("wb") as output:
+            self.process = await asyncio.create_subprocess_exec(
+                *self._command(),
+                cwd=self.side.paths.root,
+                env=self._environment(),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
 
 @contextlib.asynccontextmanager

@@ -35,6 +35,8 @@ COLUMNS = (
     ("duplicates", "duplicates"),
     ("transient_cancellations", "transient cancels"),
 )
+MUST_BE_ZERO = COLUMNS[4:]
+"""Effects lost, duplicates and transient cancellations: any other total is a failure."""
 
 
 def record(scenario: str, **figures: int) -> Row:
@@ -63,4 +65,9 @@ def render(rows: list[Row]) -> str:
         return "  ".join([first, *rest])
 
     rule = "-" * len(line(cells[0]))
-    return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:-1]), rule, line(cells[-1])])
+    verdict = ", ".join(f"{getattr(total, name)} {title}" for name, title in MUST_BE_ZERO)
+    ok = all(getattr(total, name) == 0 for name, _title in MUST_BE_ZERO)
+    verdict = f"must be 0: {verdict} -> {'OK' if ok else 'NOT ZERO'}"
+    return "\n".join(
+        [line(cells[0]), rule, *(line(r) for r in cells[1:-1]), rule, line(cells[-1]), verdict]
+    )
