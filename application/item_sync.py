@@ -6,7 +6,8 @@ pipeline (`max_number_of_threads` items in flight, one barcode at a time, in fil
 `ItemMirroring` decide and act on each (I4–I12) and records every outcome with its
 `mirrored_items` change in one unit of work (I13, P1). A file that cannot be unpacked or parsed
 is finished as failed with the reason and the batch goes on; a file whose items were not all
-attempted stays unfinished and is processed again next time (I1).
+attempted, or one of whose items failed only because Alma was unavailable (a transient error
+after the adapter's retries), stays unfinished and is processed again next time (I1).
 
 One sync per institution at a time (`InstitutionLocks`); institutions run in parallel. The daily
 API quota (`QuotaExhausted`) stops the institution's sync: no further item is attempted and the
@@ -24,7 +25,7 @@ from collections import Counter
 from contextlib import suppress
 from pathlib import Path
 
-from application.alma import AlmaError, QuotaExhausted
+from application.alma import AlmaError, QuotaExhausted, TransientAlmaError
 from application.bib_items import MemberItems
 from application.bridge import Bridge
 from application.files import FileError, TransferError
@@ -222,6 +223,11 @@ class _Batch:
             run.failed += 1
         if isinstance(outcome.error, QuotaExhausted):
             self._stop(outcome.error)
+            run.incomplete = True
+        elif isinstance(outcome.error, TransientAlmaError):
+            # Alma was unavailable beyond the adapter's retry budget: the item is not lost with
+            # a finished file (Alma publishes it again only when it changes), the file stays
+            # unfinished and the whole file is processed again (I1), cheaply for done items.
             run.incomplete = True
 
     def _stop(self, error: AlmaError) -> None:

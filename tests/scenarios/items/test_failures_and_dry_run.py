@@ -82,7 +82,27 @@ async def test_A3_a_transient_failure_after_retries_is_a_failed_event_with_Almas
         )
         assert "General Error" in (event.message or "")
         assert event.details["tracking_id"]
-        assert summary.files[0].status == "done"  # the item failed, not the file
+        # A transient failure must not lose the item with a finished file: the file stays
+        # unfinished (I1) and the next sync, with Alma back, mirrors it.
+        assert summary.files[0].status == "unfinished"
+        world.faults.clear_script()
+        again = await sync(world, AB)
+        assert [(f.status, again.failed) for f in again.files] == [("done", 0)]
+        assert mirror(world, "AB9001") is not None
+
+
+async def test_I12_a_refusal_by_Alma_fails_the_item_not_the_file(tmp_path: Path) -> None:
+    """A business refusal (not transient) is final for the item: the file is done (I1, I12)."""
+    async with open_world(tmp_path, alma="http") as world:
+        assert world.faults is not None
+        rec = seed_bib(world, AB, "99AB1", [Copy("AB9002", "ABRS", "rs_shared_in_ab")])
+        world.drop_publishing_file(AB, "AB_new.xml", [rec])
+        await sync(world, AB)
+        assert mirror(world, "AB9002") is not None
+        world.drop_publishing_file(AB, "AB_1_delete.xml", [rec])
+        summary = await sync(world, AB)
+        assert summary.failed == 1  # Alma refuses deleting an item on (transit) loan
+        assert [f.status for f in summary.files] == ["done"]
 
 
 async def test_A3_the_daily_quota_stops_the_sync_and_the_file_resumes_next_time(
