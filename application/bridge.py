@@ -31,6 +31,15 @@ class Bridge:
     clock: Clock
     work_dir: Path
 
+    def member_code(self, institution: str) -> str:
+        """The configured spelling of a member institution's code (any case given);
+        ValueError naming it when it is not a configured member (the SCF is not one)."""
+        consortium = self.settings.consortium
+        configured = consortium.institution(institution)
+        if configured is None or consortium.is_scf(configured.code):
+            raise ValueError(f"{institution} is not a configured member institution")
+        return configured.code
+
     def remote_folder(self, institution: str, kind: str) -> str:
         """`{main_folder}/{INST}/items` or `/requests` (rules I1, R1)."""
         main = self.settings.file_server.main_folder.rstrip("/")

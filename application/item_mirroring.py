@@ -29,6 +29,7 @@ from typing import TypeVar
 
 from application.alma import AlmaError, AlmaItem, ItemNotFound, QuotaExhausted
 from application.bib_items import MemberItems
+from application.bridge import Bridge
 from application.item_outcomes import (
     CannotMirror,
     ItemOutcome,
@@ -41,6 +42,7 @@ from application.ledger_records import MirroredItem, MirrorState
 from application.mirror_creation import PENDING_PID, MirrorCreation
 from application.ports import AlmaGateway, Ledger
 from application.scf_catalog import ScfCatalog
+from application.transit_loans import TransitLoans
 from domain.errors import DomainError
 from domain.institutions import Consortium
 from domain.item_records import member_fingerprint, new_scf_item, updated_scf_item
@@ -50,6 +52,34 @@ from domain.published import PublishedItem
 T = TypeVar("T")
 
 NO_BARCODE = "the ITM field has no barcode ($b), so there is nothing to mirror (I3)"
+
+
+def mirroring_for(
+    bridge: Bridge, institution: str, loans: TransitLoans, *, dry_run: bool = False
+) -> ItemMirroring:
+    """The items sync's mirroring of one member, over the bridge's SCF and member gateways;
+    reconciliation repairs through the very same object (issue 7)."""
+    consortium = bridge.settings.consortium
+    remote_storage = consortium.remote_storage
+    scf = bridge.alma.gateway(remote_storage.institution)
+    catalog = ScfCatalog(scf, remote_storage)
+    return ItemMirroring(
+        institution=institution,
+        consortium=consortium,
+        ledger=bridge.ledger,
+        scf=scf,
+        catalog=catalog,
+        members=MemberItems(bridge.alma.gateway(institution)),
+        creation=MirrorCreation(
+            institution=institution,
+            remote_storage=remote_storage,
+            scf=scf,
+            catalog=catalog,
+            loans=loans,
+            ledger=bridge.ledger,
+        ),
+        dry_run=dry_run,
+    )
 
 
 class ItemMirroring:

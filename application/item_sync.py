@@ -26,19 +26,16 @@ from contextlib import suppress
 from pathlib import Path
 
 from application.alma import AlmaError, QuotaExhausted, TransientAlmaError
-from application.bib_items import MemberItems
 from application.bridge import Bridge
 from application.files import FileError, TransferError
 from application.institution_locks import ITEM_SYNC_LOCKS, InstitutionLocks
-from application.item_mirroring import ItemMirroring
+from application.item_mirroring import mirroring_for
 from application.item_outcomes import ItemResult, record_outcome
 from application.item_pipeline import FileRun, ItemPipeline
 from application.item_sources import ItemFile, ItemSources
 from application.item_sync_summary import FileSummary, ItemSyncSummary, PlannedItem, tally
 from application.ledger_records import JsonValue, Outcome
-from application.mirror_creation import MirrorCreation
 from application.reports import ReportName, ReportRow
-from application.scf_catalog import ScfCatalog
 from application.transit_loans import LoanRetry, TransitLoans
 from domain.items import is_delete_file
 from domain.published import PublishedItem
@@ -62,16 +59,9 @@ class ItemSync:
         self._loan_retry = loan_retry
         self._locks = locks or ITEM_SYNC_LOCKS
 
-    def _member_code(self, institution: str) -> str:
-        consortium = self._bridge.settings.consortium
-        configured = consortium.institution(institution)
-        if configured is None or consortium.is_scf(configured.code):
-            raise ValueError(f"{institution} is not a configured member institution")
-        return configured.code
-
     async def run(self, institution: str, *, dry_run: bool = False) -> ItemSyncSummary:
         """Process every file waiting for this institution; a dry run only reports."""
-        code = self._member_code(institution)
+        code = self._bridge.member_code(institution)
         if dry_run:
             return await _Batch(self._bridge, code, self._loan_retry, dry_run=True).run()
         async with self._locks.hold(code):
@@ -92,23 +82,8 @@ class _Batch:
         self._dry_run = dry_run
         self._ignore_deletes = settings.consortium.ignore_delete_files
         self._sources = ItemSources(bridge, institution, dry_run=dry_run)
-        catalog = ScfCatalog(scf, remote_storage)
-        self._mirroring = ItemMirroring(
-            institution=institution,
-            consortium=settings.consortium,
-            ledger=bridge.ledger,
-            scf=scf,
-            catalog=catalog,
-            members=MemberItems(bridge.alma.gateway(institution)),
-            creation=MirrorCreation(
-                institution=institution,
-                remote_storage=remote_storage,
-                scf=scf,
-                catalog=catalog,
-                loans=TransitLoans(scf, remote_storage, loan_retry),
-                ledger=bridge.ledger,
-            ),
-            dry_run=dry_run,
+        self._mirroring = mirroring_for(
+            bridge, institution, TransitLoans(scf, remote_storage, loan_retry), dry_run=dry_run
         )
         self._limit = settings.max_number_of_threads
         self._results: Counter[ItemResult] = Counter()

@@ -23,9 +23,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from application.alma import AlmaError, AlmaItem, ItemNotFound, QuotaExhausted
-from application.bib_items import MemberItems
 from application.bridge import Bridge
-from application.item_mirroring import ItemMirroring
+from application.item_mirroring import mirroring_for
 from application.item_outcomes import (
     CannotMirror,
     ItemOutcome,
@@ -42,13 +41,11 @@ from application.ledger_records import (
     Outcome,
     RequestStatus,
 )
-from application.mirror_creation import MirrorCreation
 from application.ports import LedgerUnitOfWork
 from application.reconcile_facts import ItemCase, RequestCase, is_gone
 from application.reconcile_report import RepairResult
 from application.request_forwarding import RequestForwarding
 from application.request_outcomes import Action
-from application.scf_catalog import ScfCatalog
 from application.transit_loans import LoanRetry, TransitLoans
 from domain._json import at, text_at
 from domain.errors import DomainError
@@ -103,28 +100,12 @@ class ReconcileRepairs:
         consortium = bridge.settings.consortium
         remote_storage = consortium.remote_storage
         scf = bridge.alma.gateway(remote_storage.institution)
-        catalog = ScfCatalog(scf, remote_storage)
         self._bridge = bridge
         self._inst = institution
         self._rs = remote_storage
         self._scf = scf
         self._loans = TransitLoans(scf, remote_storage, loan_retry)
-        self._mirroring = ItemMirroring(
-            institution=institution,
-            consortium=consortium,
-            ledger=bridge.ledger,
-            scf=scf,
-            catalog=catalog,
-            members=MemberItems(bridge.alma.gateway(institution)),
-            creation=MirrorCreation(
-                institution=institution,
-                remote_storage=remote_storage,
-                scf=scf,
-                catalog=catalog,
-                loans=self._loans,
-                ledger=bridge.ledger,
-            ),
-        )
+        self._mirroring = mirroring_for(bridge, institution, self._loans)
         self._forwarding = RequestForwarding(bridge)
 
     # ---- dispatch --------------------------------------------------------------------------

@@ -91,13 +91,6 @@ class Reconciliation:
         self._loan_retry = loan_retry
         self._locks = locks or ITEM_SYNC_LOCKS
 
-    def _member_code(self, institution: str) -> str:
-        consortium = self._bridge.settings.consortium
-        configured = consortium.institution(institution)
-        if configured is None or consortium.is_scf(configured.code):
-            raise ValueError(f"{institution} is not a configured member institution")
-        return configured.code
-
     async def run(
         self,
         institution: str,
@@ -107,7 +100,7 @@ class Reconciliation:
         progress: ProgressCallback | None = None,
     ) -> ReconcileReport:
         """Check one member institution; with `fix`, repair what was found."""
-        code = self._member_code(institution)
+        code = self._bridge.member_code(institution)
         run = _Run(self._bridge, code, source or LedgerSource(), fix, progress, self._loan_retry)
         if not fix:
             return await run.run()
