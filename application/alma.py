@@ -295,6 +295,25 @@ class AlmaUnavailable(TransientAlmaError):
 
 
 @dataclass
+class AlmaOutcomeUnknown(TransientAlmaError):
+    """A write that is not safe to repeat reached Alma, and no (complete) answer came back.
+
+    The request was sent, then the connection reset, timed out or a gateway answered 502/504:
+    Alma may have carried it out. Repeating it blindly could create a second holding or bib
+    (I7, I8), which Alma would not refuse, so the adapter does not retry it; the caller looks for
+    the effect first and only then repeats it. `path` is the API path only: never the query, and
+    the key travels in a header (A1).
+    """
+
+    method: str = ""
+    path: str = ""
+
+    def __str__(self) -> str:
+        where = f" {self.method} {self.path}" if self.method or self.path else ""
+        return f"{super().__str__()}{where}: Alma may have applied this; look before repeating it"
+
+
+@dataclass
 class UnknownInstitution(Exception):
     """No API key is configured for this institution code, so no gateway can reach it."""
 

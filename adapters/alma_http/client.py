@@ -3,6 +3,24 @@
 Rules: A1 key in the Authorization header; A2 typed errors; A3 retry 5xx, timeouts and
 connection errors with exponential backoff and jitter inside a budget, pause on a per-second 429,
 never retry a daily-quota 429; A4 one throttle per institution; A5 every path segment encoded.
+
+Writes that are not safe to repeat (`repeat_safe=False`: creating a holding or a bib, which Alma
+does not refuse a second time, rules I7 and I8) are retried only while Alma cannot have applied
+them. Per failure of such a write:
+
+* connection never made (`ConnectError`, `ConnectTimeout`, `PoolTimeout`): nothing was sent,
+  retried as any call;
+* sent, then no complete answer (`ReadError`, `ReadTimeout`, `WriteError`, `WriteTimeout`,
+  `RemoteProtocolError`, any other transport error): `AlmaOutcomeUnknown`, not retried;
+* 502 or 504: a proxy in front of Alma lost or gave up waiting for the answer while Alma may
+  have gone on to create the record: `AlmaOutcomeUnknown`, not retried;
+* 500 (Alma's own error envelope: Alma answered that it failed, the create rolled back) and 503
+  (refused before Alma took the call on): not applied, retried as any call;
+* 429 per-second: refused by the API gateway before Alma took the call on, retried after a pause.
+
+The caller (`ScfCatalog`) looks for the record after an `AlmaOutcomeUnknown` and creates again
+only when it is absent; that look-then-create is the only repetition of such a write, so there is
+still one retry layer per call (A3). Every other call keeps the rules above unchanged.
 """
 
 from __future__ import annotations
@@ -18,13 +36,23 @@ import stamina
 
 from adapters.alma_http.error_envelope import error_class_for, parse_envelope
 from adapters.alma_http.throttle import InstitutionThrottle
-from application.alma import AlmaError, AlmaUnavailable, RateLimited, TransientAlmaError
+from application.alma import (
+    AlmaError,
+    AlmaOutcomeUnknown,
+    AlmaUnavailable,
+    RateLimited,
+    TransientAlmaError,
+)
 from application.settings import Secret
 
 log = logging.getLogger(__name__)
 
 API_ROOT = "/almaws/v1/"
 MAX_REDIRECTS = 5
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport errors raised before any byte of the request left: Alma cannot have seen it."""
+ANSWER_LOST = frozenset({502, 504})
+"""Gateway statuses that may stand in front of a write Alma carried out (see the module text)."""
 
 
 @dataclass(frozen=True)
@@ -93,8 +121,13 @@ class AlmaHttpClient:
         json_body: Any = None,
         xml_body: str | None = None,
         subject: Mapping[str, str] | None = None,
+        repeat_safe: bool = True,
     ) -> httpx.Response:
-        """One logical Alma call, retried as rule A3 says; returns a 2xx response or raises."""
+        """One logical Alma call, retried as rule A3 says; returns a 2xx response or raises.
+
+        `repeat_safe=False` marks a write Alma would carry out twice if sent twice: once it may
+        have reached Alma, its failure is `AlmaOutcomeUnknown`, never retried here.
+        """
         throttle = self.throttle(institution)
         headers = {"Authorization": f"apikey {api_key.reveal()}"}
         content: bytes | None = None
@@ -124,10 +157,14 @@ class AlmaHttpClient:
                     content=content,
                     headers=headers,
                 )
-                response = await self._send(request, throttle, institution, operation, about)
+                response = await self._send(
+                    request, throttle, institution, operation, about, repeat_safe=repeat_safe
+                )
                 if response.is_success:
                     return response
-                error = _error_from(response, institution, operation, about)
+                error = _error_from(
+                    response, institution, operation, about, repeat_safe=repeat_safe
+                )
                 if isinstance(error, RateLimited):
                     throttle.pause(self._retry.rate_limit_pause)
                 raise error
@@ -140,6 +177,8 @@ class AlmaHttpClient:
         institution: str,
         operation: str,
         subject: Mapping[str, str],
+        *,
+        repeat_safe: bool,
     ) -> httpx.Response:
         """Send one request and follow Alma's redirects, each hop admitted by the throttle."""
         for _hop in range(MAX_REDIRECTS + 1):
@@ -147,6 +186,16 @@ class AlmaHttpClient:
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
+                if not repeat_safe and not isinstance(exc, NOT_SENT):
+                    # The request may have reached Alma: what it did is unknown (module text).
+                    raise AlmaOutcomeUnknown(
+                        institution,
+                        operation,
+                        error_message=f"{type(exc).__name__}: {exc}",
+                        subject=dict(subject),
+                        method=request.method,
+                        path=request.url.path,
+                    ) from None
                 # httpx's message names the URL only; the key travels in a header.
                 raise AlmaUnavailable(
                     institution,
@@ -177,7 +226,9 @@ class AlmaHttpClient:
 
 
 def _is_transient(exc: Exception) -> bool:
-    return isinstance(exc, TransientAlmaError)
+    # An unknown outcome is transient to the caller, who looks before repeating (module text),
+    # but this layer must not repeat it blindly.
+    return isinstance(exc, TransientAlmaError) and not isinstance(exc, AlmaOutcomeUnknown)
 
 
 def _query_value(value: str | int | bool) -> str:
@@ -187,10 +238,27 @@ def _query_value(value: str | int | bool) -> str:
 
 
 def _error_from(
-    response: httpx.Response, institution: str, operation: str, subject: Mapping[str, str]
+    response: httpx.Response,
+    institution: str,
+    operation: str,
+    subject: Mapping[str, str],
+    *,
+    repeat_safe: bool,
 ) -> AlmaError:
     envelope = parse_envelope(response.content, response.headers.get("content-type"))
     error_class: type[AlmaError]
+    if not repeat_safe and response.status_code in ANSWER_LOST:
+        return AlmaOutcomeUnknown(
+            institution,
+            operation,
+            http_status=response.status_code,
+            error_code=envelope.error_code,
+            error_message=envelope.error_message,
+            tracking_id=envelope.tracking_id,
+            subject=dict(subject),
+            method=response.request.method,
+            path=response.request.url.path,
+        )
     if response.status_code >= 500:
         error_class = AlmaUnavailable
     else:

@@ -91,6 +91,7 @@ class HttpAlmaGateway:
         json_body: Any = None,
         xml_body: str | None = None,
         subject: Mapping[str, str] | None = None,
+        repeat_safe: bool = True,
     ) -> AlmaJson:
         response = await self._client.call(
             self.institution,
@@ -102,6 +103,7 @@ class HttpAlmaGateway:
             json_body=json_body,
             xml_body=xml_body,
             subject=subject,
+            repeat_safe=repeat_safe,
         )
         return _json(response)
 
@@ -250,6 +252,9 @@ class HttpAlmaGateway:
             params={"from_nz_mms_id": nz_mms_id, "validate": False, "override_warning": True},
             xml_body="<bib></bib>",
             subject={"nz_mms_id": nz_mms_id},
+            # Whether Alma refuses a second link to one NZ record is unverified (the fake's 402250
+            # is a guess): treated as unsafe to repeat, like a local bib (I7).
+            repeat_safe=False,
         )
         return AlmaBib(data)
 
@@ -260,6 +265,8 @@ class HttpAlmaGateway:
             operation="create local bib",
             params={"validate": False, "override_warning": True},
             xml_body=f"<bib>{marc_record_xml}</bib>",
+            # Alma creates a second local bib with the same 035 without complaint (I7).
+            repeat_safe=False,
         )
         return AlmaBib(data)
 
@@ -278,6 +285,8 @@ class HttpAlmaGateway:
             operation="create holding",
             xml_body=holding_xml(library, location),
             subject={"mms_id": mms_id, "location": location},
+            # Alma creates a second holding at the same library and location (I8).
+            repeat_safe=False,
         )
         return AlmaHolding(data)
 

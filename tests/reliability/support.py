@@ -108,7 +108,9 @@ class LateResets:
     `drop` fault resets before the call is served; real networks do both.
 
     An ASGI wrapper around the fake's app; `rate` of the writes matching `paths` (method and
-    path regular expressions) get their answer replaced by a cut-off one.
+    path regular expressions) get their answer replaced by a cut-off one. With `first_of_each`,
+    the first write matching each pattern is cut off whatever the draw, so a storm surely covers
+    every kind of write (`per_pattern` counts the resets by pattern).
     """
 
     def __init__(
@@ -119,26 +121,36 @@ class LateResets:
         seed: int,
         paths: Iterable[tuple[str, str]],
         limit: int | None = None,
+        first_of_each: bool = False,
     ) -> None:
         self.app = app
         self._limit = limit
         self._rate = rate
         self._rng = random.Random(seed)  # fault draws, replayable by seed
         self._paths = [(method, re.compile(pattern)) for method, pattern in paths]
+        self._first_of_each = first_of_each
+        self._seen: set[str] = set()
         self.resets: list[tuple[str, str, int]] = []
+        self.per_pattern: Counter[str] = Counter()
 
-    def _targets(self, scope: Scope) -> bool:
+    def _target(self, scope: Scope) -> str | None:
+        """The first pattern the call matches, if any."""
         method, path = scope["method"], str(scope["path"])
-        return any(m == method and p.search(path) for m, p in self._paths)
+        for m, p in self._paths:
+            if m == method and p.search(path):
+                return p.pattern
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         spent = self._limit is not None and len(self.resets) >= self._limit
-        if (
-            scope["type"] != "http"
-            or spent
-            or not self._targets(scope)
-            or self._rng.random() >= self._rate
-        ):
+        pattern = self._target(scope) if scope["type"] == "http" and not spent else None
+        if pattern is None:
+            await self.app(scope, receive, send)
+            return
+        first = self._first_of_each and pattern not in self._seen
+        self._seen.add(pattern)
+        # Drawn for every targeted write, forced or not, so a seed replays the same draws.
+        if self._rng.random() >= self._rate and not first:
             await self.app(scope, receive, send)
             return
         status = 0
@@ -150,6 +162,7 @@ class LateResets:
 
         await self.app(scope, receive, swallow)
         self.resets.append((scope["method"], str(scope["path"]), status))
+        self.per_pattern[pattern] += 1
         await send(
             {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]}
         )

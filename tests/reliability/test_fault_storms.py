@@ -4,10 +4,10 @@ The same consortium is run twice, each time from a fresh fake Alma over a real H
 once fault-free, once in a storm (≈20 % 5xx, random bursts of 429 `PER_SECOND_THRESHOLD`,
 2-second stalls, connection resets). Resets come in both kinds a network has: before Alma serves
 the call (the fake's `drop`), and after Alma carried a write out, its answer lost (`LateResets`,
-on item creations, loans, request placements and cancellations), so the adapter's retry meets
-what its first attempt did. The final Alma state of both runs is compared, normalised
-(Alma ids depend on the order calls arrive in, so mirrors are compared by barcode, bibs by their
-NZ id or 035, requests by the member request they stand for).
+on bib and holding creations, item creations, loans, request placements and cancellations), so
+the bridge meets what its first attempt did. The final Alma state of both runs is compared,
+normalised (Alma ids depend on the order calls arrive in, so mirrors are compared by barcode, bibs
+by their NZ id or 035, requests by the member request they stand for).
 
 How the bridge is driven is how the service drives it: `JOB_END` webhooks are stored in the
 inbox and the service's `InboxWorker` with its `BridgeHandlers` runs them. A sync that leaves work
@@ -22,11 +22,12 @@ staff digitizations, title-level requests, and requests that must be cancelled f
 reason in both runs). Bounded: every drain has a deadline; 2-second stalls are ridden over by the
 client's 30 s read timeout (the production default).
 
-Known gap, left out of the storm on purpose: a reset after Alma created a *holding* or a *local
-bib* makes the adapter's retry create a second one (I7/I8 duplicates; measured with resets on
-those POSTs too: 3 duplicate holdings in one storm run). Alma has no natural key that refuses the
-second, and the retry is inside the adapter, below the catalog's find-or-create. Reported to the
-lead engineer; add `POST …/holdings` to `LATE_RESET_PATHS` once the bridge handles it.
+Bibs and holdings (I7, I8): Alma has no natural key that refuses a second one, so a blind
+retry of a POST whose answer was lost would duplicate them. The HTTP adapter does not repeat those
+POSTs once they may have reached Alma (a reset or timeout after sending, a 502/504 from the
+gateway: `AlmaOutcomeUnknown`); the catalog looks the record up and creates again only when it is
+absent. The storm resets them too, and its 502/504s and drops hit them as well; `extra` below
+counts any duplicate bib or holding.
 """
 
 from __future__ import annotations
@@ -77,10 +78,13 @@ LATE_RESET_PATHS = (
     ("POST", r"/loans$"),  # transit loans (I10): Alma says "already loaned"
     ("POST", r"/requests$"),  # request placements (R5): the bridge finds its earlier attempt
     ("DELETE", r"/requests/[^/]+$"),  # cancellations (R5, R7, R8)
+    ("POST", r"/bibs/[^/]+/holdings$"),  # holding creation (I8): the catalog looks, then creates
+    ("POST", r"/almaws/v1/bibs$"),  # local and NZ bib creation (I7, N4): likewise
 )
-"""Writes whose answer the storm loses after Alma made them. Not holding or local-bib creation:
-Alma has no natural key that refuses a second one, and the adapter's retry creates a duplicate
-(see the module docstring)."""
+"""Writes whose answer the storm loses after Alma made them. The first one is what
+`test_I10_a_mirror_whose_creation_answer_was_lost_is_still_lent` resets. Holdings and bibs are
+never repeated blindly (see the module docstring), all the others Alma refuses or the bridge
+recognises when repeated."""
 DRAIN_SECONDS = 90.0
 """Per drain; a storm run takes about 15 s on a laptop."""
 
@@ -253,6 +257,8 @@ class Run:
     items: Phase
     requests: Phase
     failed_events: list[str]
+    late_resets: Counter[str] = field(default_factory=Counter)
+    """Writes whose answer was cut off after Alma made them, by `LATE_RESET_PATHS` pattern."""
 
 
 async def _run(tmp_path: Path, *, storm: bool) -> Run:
@@ -262,7 +268,15 @@ async def _run(tmp_path: Path, *, storm: bool) -> Run:
     late: list[LateResets] = []
 
     def late_resets(app: ASGIApp) -> ASGIApp:
-        late.append(LateResets(app, rate=LATE_RESET_RATE, seed=STORM_SEED, paths=LATE_RESET_PATHS))
+        late.append(
+            LateResets(
+                app,
+                rate=LATE_RESET_RATE,
+                seed=STORM_SEED,
+                paths=LATE_RESET_PATHS,
+                first_of_each=True,  # every kind of write meets a lost answer at least once
+            )
+        )
         return late[0]
 
     if storm:
@@ -332,6 +346,7 @@ async def _run(tmp_path: Path, *, storm: bool) -> Run:
             len(state.call_log) - item_calls,
         ),
         failed_events=failed,
+        late_resets=late[0].per_pattern if late else Counter(),
     )
 
 
@@ -468,6 +483,8 @@ async def test_A3_R7_a_fault_storm_ends_in_the_fault_free_state_and_cancels_noth
     # The storm really happened, every kind of fault, in both syncs.
     both = stormy.items.faults + stormy.requests.faults
     assert set(both) == {"error", "drop", "stall", "per_second", "late reset"}, both
+    # Every kind of write lost an answer after Alma made it, holdings and bibs included (I7, I8).
+    assert set(stormy.late_resets) == {pattern for _method, pattern in LATE_RESET_PATHS}
     for phase in (stormy.items, stormy.requests):
         assert sum(phase.faults.values()) >= 0.1 * phase.calls, (phase.faults, phase.calls)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import httpx
 import pytest
+from starlette.types import ASGIApp
 
 from adapters.alma_http.client import AlmaHttpClient, RetryPolicy
 from adapters.alma_http.gateway import HttpAlmaGateway
@@ -15,8 +18,10 @@ from adapters.fake_alma.app import create_fake_alma_app
 from adapters.fake_alma.faults import FaultConfig, FaultInjector
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
-from application.alma import AlmaError
+from application.alma import AlmaError, AlmaOutcomeUnknown
 from application.settings import Secret
+from entrypoints.demo.servers import http_server
+from tests.reliability.support import LateResets
 
 AB_KEY = "ab-example-key"
 PATIENT = RetryPolicy(
@@ -118,3 +123,84 @@ async def test_A1_keys_never_reach_logs_or_error_texts(caplog: pytest.LogCapture
     assert texts
     for text in texts:
         assert AB_KEY not in text
+
+
+# ---- creations whose answer is lost, over a real HTTP port (I7, I8) --------------------------
+
+SCF_KEY = "scf-example-key"
+SCF = "01AAA_RS"
+
+
+@contextlib.asynccontextmanager
+async def _over_http(
+    state: FakeAlmaState, faults: FaultInjector, wrap: Callable[[ASGIApp], ASGIApp]
+) -> AsyncIterator[tuple[HttpAlmaGateway, AlmaHttpClient]]:
+    """The fake under uvicorn: a reset there is a real one, as httpx meets it in production."""
+    async with http_server(wrap(create_fake_alma_app(state, faults))) as url:
+        client = AlmaHttpClient(url, rate_per_second=1000, retry=PATIENT)
+        try:
+            yield HttpAlmaGateway(client, SCF, Secret(SCF_KEY)), client
+        finally:
+            await client.aclose()
+
+
+def _holding_posts(state: FakeAlmaState, mms_id: str) -> list[int]:
+    path = f"/almaws/v1/bibs/{mms_id}/holdings"
+    return [c.status for c in state.call_log.records() if (c.method, c.path) == ("POST", path)]
+
+
+async def test_I8_a_holding_created_but_its_answer_reset_is_sent_once_and_unknown() -> None:
+    """Rule I8: the fake Alma creates the holding, the connection resets before the answer
+    arrives; the adapter does not send the POST again (Alma would make a second holding)."""
+    state = state_from_file()
+    bib = state.create_bib(SCF, title="Lost answers")
+    faults = FaultInjector(FaultConfig(enforce_thresholds=False), seed=1)
+    late: list[LateResets] = []
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        late.append(LateResets(app, rate=1.0, seed=1, paths=[("POST", r"/holdings$")], limit=1))
+        return late[0]
+
+    async with _over_http(state, faults, wrap) as (gateway, client):
+        with pytest.raises(AlmaOutcomeUnknown) as caught:
+            await gateway.create_holding(bib.mms_id, "RS", "rs_shared")
+        assert client.retries == 0
+        # Looking is safe: the one holding the POST made is there.
+        (holding,) = await gateway.list_holdings(bib.mms_id)
+    assert len(late[0].resets) == 1
+    assert _holding_posts(state, bib.mms_id) == [200]
+    assert [(h.library, h.location) for h in state.holdings_of(SCF, bib.mms_id)] == [
+        ("RS", "rs_shared")
+    ]
+    assert holding.holding_id == state.holdings_of(SCF, bib.mms_id)[0].holding_id
+    assert caught.value.path == f"/almaws/v1/bibs/{bib.mms_id}/holdings"
+    assert SCF_KEY not in str(caught.value)
+
+
+async def test_A3_a_reset_before_serving_an_unsafe_create_is_unknown_too_and_made_nothing() -> None:
+    """The fake's `drop` cuts the answer before serving: the client cannot tell it from a late
+    reset, so the outcome is unknown as well; Alma holds nothing, which a look would show."""
+    state = state_from_file()
+    bib = state.create_bib(SCF, title="Dropped")
+    faults = FaultInjector(FaultConfig(enforce_thresholds=False), seed=1)
+    faults.fail_next(1, kind="drop", institution=SCF, path_contains="/holdings")
+    async with _over_http(state, faults, lambda app: app) as (gateway, _client):
+        with pytest.raises(AlmaOutcomeUnknown):
+            await gateway.create_holding(bib.mms_id, "RS", "rs_shared")
+    assert _holding_posts(state, bib.mms_id) == [0]
+    assert state.holdings_of(SCF, bib.mms_id) == []
+
+
+async def test_A3_per_second_429_and_500_on_an_unsafe_create_are_retried_to_one_holding() -> None:
+    """A 429 is refused before Alma takes the call on; a 500 is Alma's own failure, not applied:
+    both are retried by the adapter, and one holding results."""
+    state = state_from_file()
+    bib = state.create_bib(SCF, title="Refused first")
+    faults = FaultInjector(FaultConfig(enforce_thresholds=False), seed=1)
+    faults.fail_next(1, kind="per_second", institution=SCF, path_contains="/holdings")
+    faults.fail_next(1, kind="error", status=500, institution=SCF, path_contains="/holdings")
+    async with _over_http(state, faults, lambda app: app) as (gateway, client):
+        created = await gateway.create_holding(bib.mms_id, "RS", "rs_shared")
+    assert client.retries == 2
+    assert _holding_posts(state, bib.mms_id) == [429, 500, 200]
+    assert [h.holding_id for h in state.holdings_of(SCF, bib.mms_id)] == [created.holding_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ from adapters.alma_http.client import AlmaHttpClient, RetryPolicy, alma_path
 from adapters.alma_http.gateway import HttpAlmaGateway
 from application.alma import (
     AlmaError,
+    AlmaOutcomeUnknown,
     AlmaUnavailable,
     BibNotFound,
     ItemNotFound,
@@ -245,3 +247,155 @@ def test_the_http_gateway_and_directory_satisfy_the_ports() -> None:
     directory_type: type[AlmaDirectory] = HttpAlmaDirectory  # checked by mypy
     assert gateway.institution == "01AAA_AB"
     assert directory_type is HttpAlmaDirectory
+
+
+# ---- writes that are not safe to repeat (I7, I8) ---------------------------------------------
+
+Create = Callable[[HttpAlmaGateway], Awaitable[object]]
+UNSAFE_CREATES: dict[str, tuple[Create, str]] = {
+    "holding": (
+        lambda g: g.create_holding("991", "RS", "rs_shared"),
+        "/almaws/v1/bibs/991/holdings",
+    ),
+    "local bib": (lambda g: g.create_local_bib("<record/>"), "/almaws/v1/bibs"),
+    "bib from NZ": (lambda g: g.create_bib_from_nz("9912"), "/almaws/v1/bibs"),
+}
+CREATED = {"holding_id": "221", "mms_id": "991"}
+Fault = type[httpx.TransportError]
+SENT_THEN_LOST: list[Fault] = [
+    httpx.ReadError,
+    httpx.ReadTimeout,
+    httpx.RemoteProtocolError,
+    httpx.WriteError,
+    httpx.WriteTimeout,
+]
+NEVER_SENT: list[Fault] = [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout]
+
+
+def _after_serving(fault: Fault | int, seen: list[httpx.Request]) -> httpx.MockTransport:
+    """Serve every request (the server did the write), but lose the first answer: as a
+    transport error of type `fault`, or with that status instead of 200."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if len(seen) == 1:
+            if isinstance(fault, int):
+                return httpx.Response(fault, text=f"<html><h1>{fault}</h1></html>")
+            raise fault(f"injected {fault.__name__}", request=request)
+        return httpx.Response(200, json=CREATED)
+
+    return httpx.MockTransport(handler)
+
+
+def _name(fault: Fault | int) -> str:
+    return str(fault) if isinstance(fault, int) else fault.__name__
+
+
+@pytest.mark.parametrize("fault", SENT_THEN_LOST, ids=_name)
+@pytest.mark.parametrize("create", list(UNSAFE_CREATES), ids=str)
+async def test_A3_I8_an_unsafe_create_whose_answer_was_lost_is_not_repeated(
+    create: str, fault: Fault
+) -> None:
+    """Rules I7, I8: Alma may have made the holding or bib; a blind repeat would make another,
+    so the adapter sends it once and says the outcome is unknown (A3: one retry layer)."""
+    seen: list[httpx.Request] = []
+    gateway, client = _gateway(_after_serving(fault, seen))
+    call, path = UNSAFE_CREATES[create]
+    with pytest.raises(AlmaOutcomeUnknown) as caught:
+        await call(gateway)
+    await client.aclose()
+    assert [r.method for r in seen] == ["POST"]  # the server saw exactly one POST
+    assert client.retries == 0
+    error = caught.value
+    assert (error.institution, error.method, error.path) == ("01AAA_AB", "POST", path)
+    assert "Alma may have applied this; look before repeating it" in str(error)
+    assert fault.__name__ in str(error)
+    assert KEY not in str(error) + repr(error)
+    assert "?" not in error.path  # no query values in the error
+
+
+@pytest.mark.parametrize("status", [502, 504])
+@pytest.mark.parametrize("create", list(UNSAFE_CREATES), ids=str)
+async def test_A3_I8_a_gateway_502_or_504_on_an_unsafe_create_is_an_unknown_outcome(
+    create: str, status: int
+) -> None:
+    """A proxy lost or gave up on Alma's answer; Alma may still have created the record."""
+    seen: list[httpx.Request] = []
+    gateway, client = _gateway(_after_serving(status, seen))
+    call, _path = UNSAFE_CREATES[create]
+    with pytest.raises(AlmaOutcomeUnknown) as caught:
+        await call(gateway)
+    await client.aclose()
+    assert len(seen) == 1
+    assert caught.value.http_status == status
+
+
+@pytest.mark.parametrize("status", [500, 503])
+@pytest.mark.parametrize("create", list(UNSAFE_CREATES), ids=str)
+async def test_A3_a_500_or_503_on_an_unsafe_create_is_retried_as_not_applied(
+    create: str, status: int
+) -> None:
+    """Alma's own 500 (its envelope: the create failed) and a 503 (refused before Alma took it
+    on) mean nothing was made: retried as any call."""
+    seen: list[httpx.Request] = []
+    gateway, client = _gateway(_after_serving(status, seen))
+    call, _path = UNSAFE_CREATES[create]
+    await call(gateway)
+    await client.aclose()
+    assert [r.method for r in seen] == ["POST", "POST"]
+    assert client.retries == 1
+
+
+@pytest.mark.parametrize("fault", NEVER_SENT, ids=_name)
+@pytest.mark.parametrize("create", list(UNSAFE_CREATES), ids=str)
+async def test_A3_an_unsafe_create_that_never_left_is_retried(create: str, fault: Fault) -> None:
+    """No connection, nothing sent: Alma cannot have applied it, so the adapter retries."""
+    sent: list[httpx.Request] = []
+    attempts = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts["n"] += 1
+        if attempts["n"] == 1:
+            raise fault("injected", request=request)  # before the server ever saw it
+        sent.append(request)
+        return httpx.Response(200, json=CREATED)
+
+    gateway, client = _gateway(httpx.MockTransport(handler))
+    call, _path = UNSAFE_CREATES[create]
+    await call(gateway)
+    await client.aclose()
+    assert attempts["n"] == 2
+    assert [r.method for r in sent] == ["POST"]
+    assert client.retries == 1
+
+
+async def test_A3_an_unsafe_create_that_never_connects_gives_up_as_unavailable() -> None:
+    """Out of attempts without ever sending: Alma has nothing, so not an unknown outcome."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    gateway, client = _gateway(httpx.MockTransport(handler))
+    with pytest.raises(AlmaUnavailable) as caught:
+        await gateway.create_holding("991", "RS", "rs_shared")
+    await client.aclose()
+    assert not isinstance(caught.value, AlmaOutcomeUnknown)
+    assert client.retries == FAST.attempts - 1
+
+
+@pytest.mark.parametrize("fault", [*SENT_THEN_LOST, 502, 504], ids=_name)
+async def test_A3_safe_writes_and_reads_are_retried_as_before(fault: Fault | int) -> None:
+    """Everything not flagged unsafe keeps rule A3: an item creation (Alma refuses a second
+    barcode, 401873), a loan ("already loaned") and reads are retried after a lost answer."""
+    calls: list[Callable[[HttpAlmaGateway], Awaitable[object]]] = [
+        lambda g: g.create_item("991", "221", {"item_data": {"barcode": "B1X"}}),
+        lambda g: g.create_loan("U1", "231", circ_desk="DESK", library="RS"),
+        lambda g: g.list_holdings("991"),
+    ]
+    for call in calls:
+        seen: list[httpx.Request] = []
+        gateway, client = _gateway(_after_serving(fault, seen))
+        await call(gateway)
+        await client.aclose()
+        assert len(seen) == 2
+        assert client.retries == 1
