@@ -23,6 +23,7 @@ from application.bib_items import MemberItems, list_bib_items
 from application.bridge import Bridge
 from application.circulation import REQUEST_GONE_CODES
 from application.ledger_records import ForwardedRequest, MirroredItem, MirrorState
+from application.mirror_creation import PENDING_PID
 from application.ports import AlmaGateway
 from application.request_data import request_from_json
 from application.single_flight import KeyedLocks
@@ -161,6 +162,8 @@ class ReconcileFacts:
         if member is None:
             member = await self._member_item(barcode, published, row)
         scf = await self._scf_item(barcode, row)
+        if row is not None and row.scf_item_pid == PENDING_PID and scf is not None:
+            row = _resolved(row, scf)
         if published is not None:
             library, location = published.library, published.location
             expected = not published.deleted and in_remote_storage(
@@ -363,3 +366,13 @@ def index_by_pid(cases: Mapping[str, ItemCase]) -> dict[str, AlmaItem]:
         for case in cases.values()
         if case.member is not None and case.member.pid
     }
+
+
+def _resolved(row: MirroredItem, scf: AlmaItem) -> MirroredItem:
+    """A pending row (written before its item was created, then a crash) names the item found
+    by barcode when it sits under the row's bib and holding: the creation did happen, so the
+    item is the one this row owes its transit loan for, as the items sync decides (I10). An
+    item elsewhere stays unexplained: the row is left as it is and found stale."""
+    if (scf.mms_id, scf.holding_id) != (row.scf_mms_id, row.scf_holding_id) or not scf.pid:
+        return row
+    return replace(row, scf_item_pid=scf.pid)

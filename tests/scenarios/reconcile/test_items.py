@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from application.ledger_records import MirrorState
+from application.mirror_creation import PENDING_PID
 from domain.reconciliation import FindingKind
 from tests.scenarios.items.support import (
     NZ_SHELF,
@@ -37,7 +38,7 @@ from tests.scenarios.reconcile.support import (
     return_loan_by_hand,
     scf_item,
 )
-from tests.scenarios.world import AB, SCF, LedgerKind, example_settings, open_world
+from tests.scenarios.world import AB, SCF, LedgerKind, World, example_settings, open_world
 
 pytestmark = pytest.mark.parametrize("ledger", LEDGERS)
 
@@ -302,3 +303,61 @@ async def test_a_failed_repair_is_recorded_failed_and_the_run_goes_on(
 
 def _renamed(copy: Copy) -> Copy:
     return Copy(f"{copy.barcode}-NEW", copy.library, copy.location, copy.fields)
+
+
+async def _pending(world: World, barcode: str) -> None:
+    """The ledger row as a crash leaves it between recording a mirror and creating it: owed
+    its loan, no SCF pid yet (mirror_creation's write-ahead row)."""
+    mirror_row = await row(world, AB, barcode)
+    assert mirror_row is not None
+    async with world.ledger.unit_of_work() as uow:
+        await uow.items.upsert(
+            AB,
+            barcode,
+            scf_mms_id=mirror_row.scf_mms_id,
+            scf_holding_id=mirror_row.scf_holding_id,
+            scf_item_pid=PENDING_PID,
+            member_mms_id=mirror_row.member_mms_id,
+            nz_mms_id=mirror_row.nz_mms_id,
+            member_item_pid=mirror_row.member_item_pid,
+            fingerprint=mirror_row.fingerprint,
+            state=MirrorState.LENDING,
+        )
+        await uow.commit()
+
+
+async def test_I10_a_crash_after_creating_before_lending_is_one_missing_loan_lent_in_one_run(
+    tmp_path: Path, ledger: LedgerKind
+) -> None:
+    async with mirrored_world(tmp_path, ledger) as world:
+        created = scf_item(world, "AB7001")
+        return_loan_by_hand(world, "AB7001")  # the loan was never made
+        await _pending(world, "AB7001")
+        plan = await plan_without_writes(world)
+        only(plan, FindingKind.MISSING_LOAN, "AB7001")
+
+        await fix_then_clean(world)
+        assert active_loans(world, scf_item(world, "AB7001")) == [SYSTEM_USER]
+        mirror_row = await row(world, AB, "AB7001")
+        assert mirror_row is not None
+        assert (mirror_row.state, mirror_row.scf_item_pid) == (MirrorState.MIRRORED, created.pid)
+        assert mirror_row.in_transit_loan
+
+
+async def test_I10_a_crash_before_creating_is_a_missing_mirror_made_in_one_run(
+    tmp_path: Path, ledger: LedgerKind
+) -> None:
+    async with mirrored_world(tmp_path, ledger) as world:
+        gone = scf_item(world, "AB7002")
+        return_loan_by_hand(world, "AB7002")
+        world.state.delete_item(SCF, gone.mms_id, gone.holding_id, gone.pid, override=True)
+        await _pending(world, "AB7002")
+        plan = await plan_without_writes(world)
+        only(plan, FindingKind.MISSING_MIRROR, "AB7002")
+
+        await fix_then_clean(world)
+        made = scf_item(world, "AB7002")
+        assert active_loans(world, made) == [SYSTEM_USER]
+        mirror_row = await row(world, AB, "AB7002")
+        assert mirror_row is not None
+        assert (mirror_row.state, mirror_row.scf_item_pid) == (MirrorState.MIRRORED, made.pid)
