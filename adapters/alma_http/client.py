@@ -246,29 +246,24 @@ def _error_from(
     repeat_safe: bool,
 ) -> AlmaError:
     envelope = parse_envelope(response.content, response.headers.get("content-type"))
-    error_class: type[AlmaError]
+    facts: dict[str, Any] = {
+        "http_status": response.status_code,
+        "error_code": envelope.error_code,
+        "error_message": envelope.error_message,
+        "tracking_id": envelope.tracking_id,
+        "subject": dict(subject),
+    }
     if not repeat_safe and response.status_code in ANSWER_LOST:
         return AlmaOutcomeUnknown(
             institution,
             operation,
-            http_status=response.status_code,
-            error_code=envelope.error_code,
-            error_message=envelope.error_message,
-            tracking_id=envelope.tracking_id,
-            subject=dict(subject),
             method=response.request.method,
             path=response.request.url.path,
+            **facts,
         )
+    error_class: type[AlmaError]
     if response.status_code >= 500:
         error_class = AlmaUnavailable
     else:
         error_class = error_class_for(response.status_code, envelope)
-    return error_class(
-        institution,
-        operation,
-        http_status=response.status_code,
-        error_code=envelope.error_code,
-        error_message=envelope.error_message,
-        tracking_id=envelope.tracking_id,
-        subject=dict(subject),
-    )
+    return error_class(institution, operation, **facts)
