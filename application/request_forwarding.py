@@ -4,10 +4,13 @@
 whole (R2), then plan, carry out and record every request (R3–R8, `request_processing`).
 
 - A file is finished `done` once every request in it is settled. A request that failed on a
-  transient Alma error (5xx, timeout, rate limit, spent quota) keeps its file open: the next `run`
-  or `retry_waiting` offers the file again, and R6 lets only the unsettled requests through. After
-  `RETRY_LIMIT` attempts the request is parked as failed and stops holding the file;
-  `replay` retries it on an operator's demand, from the data the ledger kept.
+  transient Alma error (5xx, timeout, rate limit) after the adapter's own retries (A3) is tried
+  again at the end of the run, after a short pause, up to `TransientRetry.passes` more times
+  (each try is a ledger attempt and event, the retries with their `pass`). One still failing
+  then keeps its file open: the next `run` or `retry_waiting` offers the file again, and R6 lets
+  only the unsettled requests through. After `RETRY_LIMIT` runs of attempts the request is parked
+  as failed and stops holding the file; `replay` retries it on an operator's demand, from the
+  data the ledger kept. A transient failure never cancels anything (R7).
 - A malformed file (R1, R2) is finished `failed`. It is read whole before anything is done, so
   the requests before the fault are known complete: they are forwarded (their patrons would
   otherwise be lost, as the Java app lost them), but nothing is cancelled — a request whose
@@ -35,9 +38,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import shutil
 import uuid
-from dataclasses import replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from application.bridge import Bridge
@@ -66,6 +71,60 @@ _COUNTED = (
 """The outcomes a real run can have, each counted in `requests.sync` (zeros included)."""
 
 
+@dataclass(frozen=True)
+class TransientRetry:
+    """How a run tries again the requests that failed only because Alma was unavailable.
+
+    Such a request (its call used up the adapter's retries on 5xx, timeouts, dropped connections
+    or 429 `PER_SECOND_THRESHOLD`s) is tried again once the run's other requests are done, up to
+    `passes` more times. Before the n-th extra pass the run waits `wait_initial * 2**(n-1)`
+    seconds, at most `wait_max`, plus up to `wait_jitter` (spreading the workers that met the
+    same outage). Each try plans the request afresh, so what an earlier try may have placed is
+    found, not placed twice (R6). A refusal is not retried, a spent daily quota stops the run.
+    """
+
+    passes: int = 2
+    wait_initial: float = 1.0
+    wait_max: float = 10.0
+    wait_jitter: float = 0.5
+    random: Callable[[], float] = field(default=random.random, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.passes < 0 or min(self.wait_initial, self.wait_max, self.wait_jitter) < 0:
+            raise ValueError("passes and waits cannot be negative")
+
+    def pause(self, retry: int) -> float:
+        """Seconds to wait before the retry-th extra pass (1-based)."""
+        exponent = min(max(retry - 1, 0), 64)
+        base = min(self.wait_max, self.wait_initial * 2.0**exponent)
+        return base + self.wait_jitter * self.random()
+
+
+@dataclass
+class _Tried:
+    """One request of the run and its latest outcome."""
+
+    request: RemoteStorageRequest
+    file_id: int | None
+    outcome: RequestOutcome
+    malformed: bool = False
+
+
+@dataclass
+class _ReadFile:
+    """A claimed file, read, with its requests tried once (`_first_pass`)."""
+
+    file: FileToProcess
+    total: int
+    fault: MalformedFile | None
+    tried: list[_Tried]
+
+    @property
+    def transient(self) -> int:
+        """Requests whose latest try failed transiently and may be tried again."""
+        return sum(t.outcome.retry_later and not t.outcome.quota_exhausted for t in self.tried)
+
+
 class _RequestFiles(FileBatches):
     """The requests folder's batches, plus the open files alone (without claiming new ones)."""
 
@@ -82,10 +141,21 @@ class _RequestFiles(FileBatches):
 class RequestForwarding:
     """Forwards the remote-storage requests of member institutions to the SCF."""
 
-    def __init__(self, bridge: Bridge, libraries: LibraryNames | None = None) -> None:
+    def __init__(
+        self,
+        bridge: Bridge,
+        libraries: LibraryNames | None = None,
+        *,
+        retry: TransientRetry | None = None,
+    ) -> None:
         self._bridge = bridge
         self._libraries = libraries or LibraryNames(bridge)
-        self._processor = RequestProcessor(bridge, Planner(bridge, self._libraries))
+        self._retry = retry or TransientRetry()
+        self._processor = RequestProcessor(
+            bridge,
+            Planner(bridge, self._libraries),
+            attempts_per_run=1 + self._retry.passes,
+        )
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _lock(self, institution: str) -> asyncio.Lock:
@@ -111,16 +181,18 @@ class RequestForwarding:
             summary = ForwardingSummary(institution)
             async with self._bridge.ledger.unit_of_work() as uow:
                 waiting = await uow.requests.list_waiting(institution)
+            tried: list[_Tried] = []
             for row in waiting:
                 request, file_id = request_from_json(row.request_data)
                 request = _with_id(request, row.source_request_id)
                 outcome = await self._processor.handle(institution, request, file_id, row)
                 summary.add(outcome)
+                tried.append(_Tried(request, file_id, outcome))
                 if outcome.quota_exhausted:
                     summary.stopped = outcome.reason
                     return summary
             batches = _RequestFiles(self._bridge, institution)
-            await self._process_files(batches, await batches.unfinished(), summary)
+            await self._process_files(batches, await batches.unfinished(), summary, tried)
             log.info("requests retry: %s", summary)
             return summary
 
@@ -144,17 +216,41 @@ class RequestForwarding:
             return await self._processor.handle(institution, request, file_id, row)
 
     async def _process_files(
-        self, batches: _RequestFiles, files: list[FileToProcess], summary: ForwardingSummary
+        self,
+        batches: _RequestFiles,
+        files: list[FileToProcess],
+        summary: ForwardingSummary,
+        earlier: Iterable[_Tried] = (),
     ) -> None:
+        """Each file once, finished at once when nothing in it failed transiently; then the
+        in-run retries of those that did (and of `earlier` requests of the run), and only then
+        are their files finished or left open. A spent quota stops it all: files stay open."""
+        held: list[_ReadFile] = []
         for file in files:
             summary.files += 1
-            if not await self._process_file(batches, file, summary):
-                return
+            read = await self._first_pass(batches, file, summary)
+            if read is None:
+                continue
+            if summary.stopped or read.transient:
+                held.append(read)
+            else:
+                await self._finish(batches, read, summary)
+            if summary.stopped:
+                break
+        if not summary.stopped:
+            tried = [*earlier, *(t for read in held for t in read.tried)]
+            await self._retry_transient(batches.institution, tried, summary)
+        for read in held:
+            if summary.stopped or read.transient:
+                await self._leave_open(batches.institution, read, summary)
+            else:
+                await self._finish(batches, read, summary)
 
-    async def _process_file(
+    async def _first_pass(
         self, batches: _RequestFiles, file: FileToProcess, summary: ForwardingSummary
-    ) -> bool:
-        """One claimed file; False when the run must stop (the daily quota is spent)."""
+    ) -> _ReadFile | None:
+        """Download and read one claimed file and try each request once; None when the
+        download failed. A spent daily quota stops it (`summary.stopped`)."""
         institution, file_id = batches.institution, file.record.id
         try:
             path = await batches.local_copy(file)
@@ -162,37 +258,80 @@ class RequestForwarding:
             # Claimed and recorded: the file stays open and the next run downloads it again.
             await self._file_event(institution, file_id, Outcome.FAILED, f"{error}; retried later")
             summary.files_pending += 1
-            return True
+            return None
         requests, fault = await self._read(path)
-        outcomes: list[RequestOutcome] = []
+        read = _ReadFile(file, len(requests), fault, [])
+        malformed = fault is not None
         for request in requests:
             outcome = await self._processor.from_file(
-                institution, request, file_id, malformed=fault is not None
+                institution, request, file_id, malformed=malformed
             )
-            outcomes.append(outcome)
+            read.tried.append(_Tried(request, file_id, outcome, malformed))
             summary.add(outcome)
             if outcome.quota_exhausted:
                 summary.stopped = outcome.reason
-                summary.files_pending += 1
-                return False
-        retry = sum(outcome.retry_later for outcome in outcomes)
-        if retry:
-            message = f"{file.name}: {retry} requests failed transiently; the file stays open"
-            await self._file_event(institution, file_id, Outcome.SKIPPED, message)
-            summary.files_pending += 1
-            return True
-        failed = sum(outcome.action is Action.FAILED for outcome in outcomes)
+                break
+        return read
+
+    async def _retry_transient(
+        self, institution: str, tried: list[_Tried], summary: ForwardingSummary
+    ) -> None:
+        """Up to `TransientRetry.passes` more tries of the requests that failed transiently,
+        each pass after its pause (see `TransientRetry`); stops on a spent daily quota."""
+        for retry in range(1, self._retry.passes + 1):
+            due = [t for t in tried if t.outcome.retry_later and not t.outcome.quota_exhausted]
+            if not due:
+                return
+            pause = self._retry.pause(retry)
+            log.info(
+                "%s: %d requests failed transiently; pass %d of the run in %.1f s",
+                institution,
+                len(due),
+                retry + 1,
+                pause,
+            )
+            await asyncio.sleep(pause)
+            for entry in due:
+                outcome = await self._processor.from_file(
+                    institution,
+                    entry.request,
+                    entry.file_id,
+                    malformed=entry.malformed,
+                    run_pass=retry + 1,
+                )
+                summary.retried(entry.outcome, outcome)
+                entry.outcome = outcome
+                if outcome.quota_exhausted:
+                    summary.stopped = outcome.reason
+                    return
+
+    async def _finish(
+        self, batches: _RequestFiles, read: _ReadFile, summary: ForwardingSummary
+    ) -> None:
+        failed = sum(t.outcome.action is Action.FAILED for t in read.tried)
         reason = None
-        if fault is not None:
+        if read.fault is not None:
             reason = (
-                f"{fault}; the {len(requests)} requests before the fault were handled and "
+                f"{read.fault}; the {read.total} requests before the fault were handled and "
                 "nothing was cancelled (R1)"
             )
             summary.files_failed += 1
         await batches.finish(
-            file, records_total=len(requests), records_failed=failed, failure_reason=reason
+            read.file, records_total=read.total, records_failed=failed, failure_reason=reason
         )
-        return True
+
+    async def _leave_open(
+        self, institution: str, read: _ReadFile, summary: ForwardingSummary
+    ) -> None:
+        """The file stays unfinished, for the next run (R1, R7)."""
+        summary.files_pending += 1
+        if read.transient:
+            tries = max(t.outcome.run_pass for t in read.tried if t.outcome.retry_later)
+            message = (
+                f"{read.file.name}: {read.transient} requests failed transiently "
+                f"({tries} {'try' if tries == 1 else 'tries'} in this run); the file stays open"
+            )
+            await self._file_event(institution, read.file.record.id, Outcome.SKIPPED, message)
 
     async def _read(self, path: Path) -> tuple[list[RemoteStorageRequest], MalformedFile | None]:
         """Every request of a file, read whole before any is acted on (see R1 above)."""
@@ -235,6 +374,8 @@ class RequestForwarding:
                     "files": names,
                     "files_failed": summary.files_failed,
                     "files_pending": summary.files_pending,
+                    "retries": summary.retries,
+                    "settled_on_retry": summary.settled_on_retry,
                 },
                 error_code=error_code if stopped else None,
             )

@@ -55,8 +55,12 @@ class RequestOutcome:
     transient: bool = False
     """A failure that retrying may cure (5xx, timeout, rate limit, spent quota)."""
     retry_later: bool = False
-    """Transient and not yet retried too often: its file stays open so a later run retries it."""
+    """Transient and not yet retried too often: the run tries it again after a pause
+    (`TransientRetry`), and if it still fails its file stays open so a later run retries it."""
     quota_exhausted: bool = False
+    run_pass: int = 1
+    """The run's pass over its requests that produced this outcome: 1, or 2 and more for an
+    in-run retry of a request that failed transiently (recorded as the event's `pass`)."""
     details: dict[str, JsonValue] = field(default_factory=dict)
 
 
@@ -74,10 +78,27 @@ class ForwardingSummary:
     stopped: str | None = None
     """Why the run stopped early (the daily API quota is spent), or None."""
     outcomes: list[RequestOutcome] = field(default_factory=list)
+    """One per request: its latest outcome in this run."""
+    retries: int = 0
+    """In-run retries made: requests tried again after a transient failure, once per pass."""
 
     def add(self, outcome: RequestOutcome) -> None:
         """Count one request's outcome."""
         self.outcomes.append(outcome)
+
+    def retried(self, earlier: RequestOutcome, outcome: RequestOutcome) -> None:
+        """A request tried again in this run: `outcome` takes the place of `earlier`."""
+        self.retries += 1
+        for index, known in enumerate(self.outcomes):
+            if known is earlier:
+                self.outcomes[index] = outcome
+                return
+        self.outcomes.append(outcome)
+
+    @property
+    def settled_on_retry(self) -> int:
+        """Requests that failed transiently earlier in this run and are settled now."""
+        return sum(o.run_pass > 1 and o.action is not Action.FAILED for o in self.outcomes)
 
     def count(self, action: Action) -> int:
         """How many requests ended with `action`."""
@@ -104,4 +125,6 @@ class ForwardingSummary:
         parts = [f"{count} {action}" for action, count in sorted(counts.items())]
         head = f"{self.institution}{' (dry run)' if self.dry_run else ''}: {self.files} files"
         text = f"{head}, {', '.join(parts) or 'no requests'}"
+        if self.retries:
+            text += f" ({self.retries} in-run retries, {self.settled_on_retry} settled by them)"
         return f"{text}; stopped: {self.stopped}" if self.stopped else text

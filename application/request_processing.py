@@ -53,15 +53,23 @@ _SETTLED = frozenset(
 class RequestProcessor:
     """Plans, carries out and records single requests for one bridge."""
 
-    def __init__(self, bridge: Bridge, planner: Planner) -> None:
+    def __init__(self, bridge: Bridge, planner: Planner, *, attempts_per_run: int = 1) -> None:
         self._bridge = bridge
         self._planner = planner
-        self._recorder = RequestRecorder(bridge)
+        self._recorder = RequestRecorder(bridge, attempts_per_run=attempts_per_run)
 
     async def from_file(
-        self, institution: str, request: RemoteStorageRequest, file_id: int, *, malformed: bool
+        self,
+        institution: str,
+        request: RemoteStorageRequest,
+        file_id: int | None,
+        *,
+        malformed: bool,
+        run_pass: int = 1,
     ) -> RequestOutcome:
-        """A request read from a file: checked against the ledger first (R6)."""
+        """A request read from a file, or tried again in the run's pass `run_pass` after a
+        transient failure: checked against the ledger first (R6), so a request another run
+        settled meanwhile is not sent again."""
         if not request.request_id.strip():
             # No key for the ledger and nothing Alma could cancel: report it, row-less.
             outcome = self._outcome(institution, request, file_id, Action.FAILED, "no requestId")
@@ -77,9 +85,12 @@ class RequestProcessor:
                 f"already {row.status.value} (R6): not sent again",
                 scf_request_id=row.scf_request_id,
                 scf_mms_id=row.scf_mms_id,
+                run_pass=run_pass,
             )
             return await self._recorder.record(outcome, request)
-        return await self.handle(institution, request, file_id, row, malformed=malformed)
+        return await self.handle(
+            institution, request, file_id, row, malformed=malformed, run_pass=run_pass
+        )
 
     async def handle(
         self,
@@ -89,14 +100,19 @@ class RequestProcessor:
         row: ForwardedRequest | None,
         *,
         malformed: bool = False,
+        run_pass: int = 1,
     ) -> RequestOutcome:
-        """Plan and carry out one request; every failure becomes a recorded `failed` outcome."""
+        """Plan and carry out one request; every failure becomes a recorded `failed` outcome.
+
+        Planned afresh on every pass: an earlier attempt's SCF request, placed before its answer
+        was lost, is found by `place` (Alma refuses the duplicate, the handler adopts it: R6).
+        """
         first_seen = row.first_seen_at if row is not None else self._bridge.clock.now()
         try:
             plan = await self._planner.plan(institution, request, first_seen)
-            return await self._carry_out(plan, file_id, malformed=malformed)
+            return await self._carry_out(plan, file_id, malformed=malformed, run_pass=run_pass)
         except _FAILURES as error:
-            failed = self._failure(institution, request, file_id, error)
+            failed = self._failure(institution, request, file_id, error, run_pass=run_pass)
         return await self._recorder.record(failed, request)
 
     async def preview(self, institution: str, request: RemoteStorageRequest) -> RequestOutcome:
@@ -136,6 +152,8 @@ class RequestProcessor:
         request: RemoteStorageRequest,
         file_id: int | None,
         error: Exception,
+        *,
+        run_pass: int = 1,
     ) -> RequestOutcome:
         """A failed outcome; transient ones say so, and an exhausted quota stops the run."""
         code = getattr(error, "error_code", None)
@@ -149,13 +167,20 @@ class RequestProcessor:
                 error_code=code,
                 transient=True,
                 quota_exhausted=isinstance(error, QuotaExhausted),
+                run_pass=run_pass,
             )
         return self._outcome(
-            institution, request, file_id, Action.FAILED, str(error), error_code=code
+            institution,
+            request,
+            file_id,
+            Action.FAILED,
+            str(error),
+            error_code=code,
+            run_pass=run_pass,
         )
 
     async def _carry_out(
-        self, plan: Plan, file_id: int | None, *, malformed: bool
+        self, plan: Plan, file_id: int | None, *, malformed: bool, run_pass: int
     ) -> RequestOutcome:
         decision = plan.decision
         request, institution = plan.request, plan.institution
@@ -163,6 +188,7 @@ class RequestProcessor:
             "route": plan.route,
             "mms_id": plan.member_mms_id,
             "scf_mms_id": plan.target.mms_id if plan.target else None,
+            "run_pass": run_pass,
         }
         if isinstance(decision, Wait):
             outcome = self._outcome(

@@ -24,8 +24,10 @@ from domain.requests import RemoteStorageRequest
 log = logging.getLogger(__name__)
 
 RETRY_LIMIT = 10
-"""Attempts after which a transiently failing request stops holding its file open (R7: "retried,
-then parked as failed for replay"); `RequestForwarding.replay` still retries it on demand."""
+"""Runs after which a transiently failing request stops holding its file open (R7: "retried,
+then parked as failed for replay"); `RequestForwarding.replay` still retries it on demand.
+Each run may try a request up to `attempts_per_run` times (its in-run retries), so the limit on
+the ledger's attempt count is `RETRY_LIMIT * attempts_per_run`."""
 
 _EVENT = {
     Action.FORWARDED: ("request.forward", Outcome.OK),
@@ -66,8 +68,9 @@ def _last_error(outcome: RequestOutcome, switch: Switch | None) -> str | None:
 class RequestRecorder:
     """Records request outcomes for one bridge."""
 
-    def __init__(self, bridge: Bridge) -> None:
+    def __init__(self, bridge: Bridge, *, attempts_per_run: int = 1) -> None:
         self._bridge = bridge
+        self._attempt_limit = RETRY_LIMIT * max(1, attempts_per_run)
 
     async def record(
         self,
@@ -90,6 +93,11 @@ class RequestRecorder:
         details.update(extra or {})
         if outcome.transient:
             details["transient"] = True
+        message = outcome.reason
+        if outcome.run_pass > 1:
+            # An in-run retry after a transient failure (its `request.fail` event is before).
+            details["pass"] = outcome.run_pass
+            message = f"{message} (pass {outcome.run_pass} of this run)"
         status = outcome.action.status
         action, event_outcome = _EVENT[outcome.action]
         common: dict[str, Any] = {
@@ -117,7 +125,7 @@ class RequestRecorder:
             await uow.events.append(
                 action,
                 event_outcome,
-                message=outcome.reason,
+                message=message,
                 details=details,
                 error_code=outcome.error_code,
                 **common,
@@ -135,7 +143,8 @@ class RequestRecorder:
                 )
             await uow.commit()
         if row is not None and outcome.transient:
-            outcome = dataclasses.replace(outcome, retry_later=row.attempts < RETRY_LIMIT)
+            retry_later = row.attempts < self._attempt_limit
+            outcome = dataclasses.replace(outcome, retry_later=retry_later)
         await self._report(outcome, switch)
         return outcome
 

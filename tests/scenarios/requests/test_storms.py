@@ -6,7 +6,7 @@ from pathlib import Path
 
 from adapters.fake_alma.faults import FaultConfig
 from application.ledger_records import RequestStatus
-from application.request_forwarding import RequestForwarding
+from application.request_forwarding import RequestForwarding, TransientRetry
 from application.request_outcomes import Action
 from application.request_records import RETRY_LIMIT
 from tests.scenarios.requests.support import (
@@ -17,6 +17,10 @@ from tests.scenarios.requests.support import (
     scf_requests,
 )
 from tests.scenarios.world import AB, SCF, World, open_world, request_export
+
+ONE_TRY = TransientRetry(passes=0)
+"""No second pass inside the run: these tests check what a run leaves for the next one."""
+QUICK = TransientRetry(wait_initial=0.001, wait_max=0.002, wait_jitter=0.0)
 
 LOCAL_BARCODE = "AB 0003+4&5#6"
 
@@ -73,7 +77,7 @@ async def test_R7_a_429_and_5xx_storm_cancels_nothing_and_a_rerun_forwards_every
         )
         world.faults.fail_next(20, kind="per_second", institution=AB)
         world.drop_request_file(AB, "requests_1.xml", export)
-        forwarding = RequestForwarding(world.bridge)
+        forwarding = RequestForwarding(world.bridge, retry=ONE_TRY)
 
         stormy = await forwarding.run(AB)
         assert stormy.cancelled == 0
@@ -140,7 +144,7 @@ async def test_R7_retry_waiting_also_retries_requests_parked_by_a_transient_fail
         world.drop_request_file(
             AB, "r.xml", request_export([{"requestId": source.request_id, "barcode": "AB0002"}])
         )
-        forwarding = RequestForwarding(world.bridge)
+        forwarding = RequestForwarding(world.bridge, retry=ONE_TRY)
         first = await forwarding.run(AB)
         assert first.failed == 1
         assert first.outcomes[0].retry_later
@@ -170,7 +174,7 @@ async def test_R7_a_request_failing_transiently_too_often_is_parked_and_frees_it
         world.drop_request_file(
             AB, "r.xml", request_export([{"requestId": source.request_id, "barcode": "AB0002"}])
         )
-        forwarding = RequestForwarding(world.bridge)
+        forwarding = RequestForwarding(world.bridge, retry=QUICK)
         runs = [await forwarding.run(AB) for _ in range(RETRY_LIMIT)]
         assert [run.files_pending for run in runs] == [1] * (RETRY_LIMIT - 1) + [0]
         assert (await forwarding.run(AB)).files == 0  # parked: the file no longer holds it
