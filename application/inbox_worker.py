@@ -1,7 +1,5 @@
-"""The durable inbox worker: claims verified webhooks, runs them, retries, finishes them (W3–W5).
+"""The durable inbox worker: claims webhooks, runs them, retries, finishes them (W3–W5, W8).
 
-One round (`run_once`) leases up to `batch` due messages to this worker's `owner` and processes
-them concurrently (a slow items sync of one member does not hold up another member's webhook).
 Per message:
 
 1. classify it (W4, W5) with the consortium in force now, not the one of the last reload;
@@ -11,12 +9,25 @@ Per message:
    an exception, mark it failed for a retry after exponential backoff with jitter, or dead with
    its last error once `max_attempts` claims have failed, again with one event.
 
-While the handler runs, the lease is renewed every `renew_every` seconds (a third of the lease by
-default), so no other worker reclaims a live message; a killed worker renews nothing and its
-messages are claimed again once the lease expires. Finishing starts by renewing the lease inside
-the finishing unit of work: if another worker took the message over meanwhile, the renewal fails,
-nothing is marked, and the new owner's outcome is the one recorded (the work itself is safe to
-redo: the ledger makes every use case idempotent).
+Claiming (`run_forever`). Several workers may share one inbox (`serve` and `almabridge worker`
+on PostgreSQL), so a worker takes ONE message per claim and leaves the rest to the others: an
+idle worker looks for work every `poll_interval`, and again at once when its last message ends;
+a busy one (up to `batch` messages at once) claims its next message only `busy_poll_interval`
+after its last claim, so an idle worker, polling more often, takes a waiting message first.
+(`run_once` claims a whole batch at once: it drains the inbox in tests and tools.)
+
+Leases (W8, docs/adr/0003-inbox-leases.md). A claimed message is leased for `lease` (20 s in the
+service) and renewed every `renew_every` (a quarter of it) while the handler runs, from a task
+of its own: the handlers do their blocking work in threads, so the loop is free to renew. A
+failed renewal (a database hiccup) is retried every `RENEW_RETRY` seconds while the lease lasts.
+When the lease is lost (another claim took the message over) or may have run out (no renewal
+succeeded in time), the handler is cancelled: two live workers never run one message at once.
+A killed worker renews nothing: its messages are claimed again once the lease expires, or at
+once by a worker starting on the same host, which sees that their owner's process is gone
+(`release_dead`). Finishing starts by renewing the lease inside the finishing unit of work: if
+another worker took the message over meanwhile, the renewal fails, nothing is marked, and the
+new owner's outcome is the one recorded (the work itself is safe to redo: the ledger makes every
+use case idempotent).
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from contextlib import suppress
+from dataclasses import dataclass
 from datetime import timedelta
 
 from application.alma import AlmaError
@@ -42,7 +53,7 @@ from application.inbox_records import (
     kind_of,
     webhook_facts,
 )
-from application.ledger_records import InboxMessage, Outcome
+from application.ledger_records import InboxMessage, InboxStatus, Outcome
 from application.metrics import Metrics
 from application.ports import Clock, Ledger, LedgerUnitOfWork
 from application.webhook_handlers import RetryBackoff, WebhookHandlers, retry_delay
@@ -52,6 +63,30 @@ from domain.webhooks import WebhookEvent, classify_webhook
 __all__ = ["InboxWorker", "RetryBackoff"]
 
 log = logging.getLogger(__name__)
+
+RENEW_FRACTION = 4
+"""The lease is renewed every lease/RENEW_FRACTION: three renewals may fail before it runs out."""
+RENEW_RETRY = 1.0
+"""Seconds between attempts at a renewal that failed (a database hiccup), while the lease lasts."""
+LEASE_MARGIN = 0.1
+"""The worker gives a message up when less than this share of its lease (at most
+MAX_LEASE_MARGIN) is left unrenewed: before any other worker may claim it."""
+MAX_LEASE_MARGIN = 2.0
+BUSY_POLL_FACTOR = 3.0
+"""A busy worker claims its next message busy_poll_interval = this × poll_interval after its
+last claim: an idle worker sharing the inbox takes a waiting message first."""
+RELEASE_SCAN_LIMIT = 1000
+"""Messages in processing looked at by `release_dead` (a few per live worker in practice)."""
+DIED = "the worker {owner} died while processing the message"
+
+
+@dataclass
+class _Attempt:
+    """What one run of the handlers gave: the classification, and the outcome or the error."""
+
+    event: WebhookEvent | None = None
+    handled: Handled | None = None
+    failure: Exception | None = None
 
 
 class InboxWorker:
@@ -85,7 +120,9 @@ class InboxWorker:
         self._max_attempts = max_attempts
         self._backoff = backoff or RetryBackoff()
         self._batch = batch
-        self._renew_every = renew_every or lease.total_seconds() / 3
+        seconds = lease.total_seconds()
+        self._renew_every = renew_every or seconds / RENEW_FRACTION
+        self._margin = min(seconds * LEASE_MARGIN, MAX_LEASE_MARGIN)
         self._secrets = secrets
         declare_worker_metrics(metrics)
 
@@ -94,16 +131,14 @@ class InboxWorker:
     async def run_once(self) -> int:
         """Claim one batch and process every message of it; how many were claimed."""
         self._beat()
+        claimed_at = asyncio.get_running_loop().time()
         messages = await self._ledger.claim_inbox(self.owner, self._lease, self._batch)
         results = await asyncio.gather(
-            *(self._process(message) for message in messages), return_exceptions=True
+            *(self._process(message, claimed_at) for message in messages), return_exceptions=True
         )
         failures = [r for r in results if isinstance(r, BaseException)]
         for failure in failures:
-            # Recording failed (the ledger is down?): the lease expires and the message returns.
-            log.error(
-                "inbox worker %s: a message was left unfinished", self.owner, exc_info=failure
-            )
+            self._unfinished(failure)
         if failures:
             raise failures[0]
         return len(messages)
@@ -123,58 +158,146 @@ class InboxWorker:
         stop: asyncio.Event,
         *,
         poll_interval: float = 1.0,
+        busy_poll_interval: float | None = None,
         restart_when: Callable[[], bool] | None = None,
     ) -> None:
-        """Rounds until stop is set (or restart_when() says so, between rounds).
+        """Claim and process messages, one claim at a time, until stop is set (or
+        restart_when() says so); then finish the messages in hand and return.
 
-        An empty round waits on stop for poll_interval, so stopping is immediate; a round that
-        failed (the database unreachable) waits the same, then tries again.
+        Up to `batch` messages run at once. Idle, the worker looks for work every
+        poll_interval and as soon as its last message ends; busy, every busy_poll_interval
+        (BUSY_POLL_FACTOR × poll_interval by default), so that idle workers sharing the inbox
+        go first. A claim that failed (the database unreachable) is tried again a
+        poll_interval later. Every wait is on stop too, so stopping is immediate.
         """
-        while not stop.is_set():
-            if restart_when is not None and restart_when():
-                return
-            try:
-                claimed = await self.run_once()
-            except Exception:
-                log.exception("inbox worker %s: round failed; trying again", self.owner)
-                claimed = 0
-            if claimed == 0:
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), poll_interval)
+        if busy_poll_interval is None:
+            busy_poll_interval = BUSY_POLL_FACTOR * poll_interval
+        loop = asyncio.get_running_loop()
+        running: set[asyncio.Task[None]] = set()
+        stopping = asyncio.create_task(stop.wait())
+        next_claim = loop.time()
+        try:
+            while not stop.is_set() and not (restart_when is not None and restart_when()):
+                if len(running) < self._batch and loop.time() >= next_claim:
+                    running |= await self._claim_one()
+                    next_claim = loop.time() + (busy_poll_interval if running else poll_interval)
+                    continue
+                timeout = None if len(running) >= self._batch else next_claim - loop.time()
+                done, _ = await asyncio.wait(
+                    {stopping, *running},
+                    timeout=max(timeout, 0.0) if timeout is not None else None,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                ended = {task for task in running if task in done}
+                for task in ended:
+                    self._report(task)
+                running -= ended
+                if ended and not running:
+                    next_claim = loop.time()  # idle again: look for work at once
+        except asyncio.CancelledError:
+            for task in running:  # a hard shutdown: each message is handed back
+                task.cancel()
+            raise
+        finally:
+            stopping.cancel()
+            for result in await asyncio.gather(*running, return_exceptions=True):
+                if isinstance(result, Exception):
+                    self._unfinished(result)
+
+    async def _claim_one(self) -> set[asyncio.Task[None]]:
+        """Claim one due message and start processing it; the task, if any."""
+        self._beat()
+        claimed_at = asyncio.get_running_loop().time()
+        try:
+            messages = await self._ledger.claim_inbox(self.owner, self._lease, 1)
+        except Exception:
+            log.exception("inbox worker %s: claiming failed; trying again", self.owner)
+            return set()
+        return {
+            asyncio.create_task(
+                self._process(message, claimed_at), name=f"inbox message {message.id}"
+            )
+            for message in messages
+        }
+
+    def _report(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (failure := task.exception()) is not None:
+            self._unfinished(failure)
+
+    def _unfinished(self, failure: BaseException) -> None:
+        # Recording failed (the ledger is down?): the lease expires and the message returns.
+        log.error("inbox worker %s: a message was left unfinished", self.owner, exc_info=failure)
+
+    async def release_dead(self, is_dead: Callable[[str], bool]) -> list[int]:
+        """Hand back at once the messages whose owner is known dead (W8); their ids.
+
+        Called when a worker starts: a message leased under this worker's own name belongs to
+        a predecessor with the same name (a restarted container is often pid 1 again), and
+        `is_dead(owner)` says whether another owner is gone (a process of this host no longer
+        alive). Each release is fenced like a renewal, so a message another worker has just
+        claimed stays that worker's. Others' messages wait for their lease to run out.
+        """
+        released: list[int] = []
+        async with self._ledger.unit_of_work() as uow:
+            held = await uow.inbox.list_by_status(InboxStatus.PROCESSING, limit=RELEASE_SCAN_LIMIT)
+            now = self._clock.now()
+            for message in held:
+                owner = message.lock_owner
+                if owner is None or (owner != self.owner and not is_dead(owner)):
+                    continue
+                # The fence: still that owner's very claim (and row-locked until commit).
+                if await uow.inbox.extend_lease(message.id, owner, now, attempt=message.attempts):
+                    await uow.inbox.mark_failed(message.id, DIED.format(owner=owner), now)
+                    released.append(message.id)
+            await uow.commit()
+        for message_id in released:
+            log.warning("inbox message %s: its worker died; handed back at once", message_id)
+        return released
 
     # ---- one message -----------------------------------------------------------------------
 
-    async def _process(self, message: InboxMessage) -> None:
+    async def _process(self, message: InboxMessage, claimed_at: float) -> None:
+        """Run the handlers under the lease claimed at loop time claimed_at, then finish."""
         consortium = self._consortium()
         sender, facts = webhook_facts(message.body, consortium)
-        event: WebhookEvent | None = None
-        handled: Handled | None = None
-        failure: Exception | None = None
-        finished = asyncio.Event()
-        keeper = asyncio.create_task(self._keep_lease(message, finished))
+        attempt = _Attempt()
+        work = asyncio.create_task(self._attempt(message, consortium, attempt))
         try:
-            event = classify_webhook(message.body, consortium)
-            handled = await dispatch(self._handlers, self._metrics, event, message.id)
+            kept = await self._keep_lease(message, work, claimed_at + self._lease.total_seconds())
         except asyncio.CancelledError:
-            finished.set()
-            await asyncio.shield(self._release(message))
+            work.cancel()
+            await asyncio.shield(self._release(message, work))
             raise
-        except Exception as error:
-            failure = error
-        finally:
-            finished.set()
-            await keeper
+        if not kept:
+            self._lost(message)
+            return
+        if work.cancelled():  # by the handler itself, not by this worker: hand the message back
+            await self._release(message, work)
+            return
         details: Details = {**facts, "attempt": message.attempts}
+        event = attempt.event
         if event is not None:
             details.update(classification_details(event))
         kind = "unclassified" if event is None else kind_of(event)
         institution = institution_of(event, sender)
-        if handled is not None:
-            details.update(handled.details)
-            await self._finish(message, handled, institution, details, kind)
+        if attempt.handled is not None:
+            details.update(attempt.handled.details)
+            await self._finish(message, attempt.handled, institution, details, kind)
         else:
-            assert failure is not None
-            await self._fail(message, failure, institution, details, kind)
+            assert attempt.failure is not None
+            await self._fail(message, attempt.failure, institution, details, kind)
+
+    async def _attempt(
+        self, message: InboxMessage, consortium: Consortium, attempt: _Attempt
+    ) -> None:
+        """Classify and dispatch; the outcome or the error lands in attempt."""
+        try:
+            attempt.event = classify_webhook(message.body, consortium)
+            attempt.handled = await dispatch(
+                self._handlers, self._metrics, attempt.event, message.id
+            )
+        except Exception as error:
+            attempt.failure = error
 
     # ---- finishing -------------------------------------------------------------------------
 
@@ -239,8 +362,10 @@ class InboxWorker:
         log.warning("inbox message %s: %s", message.id, said)
         self._metrics.inc(INBOX_PROCESSED, outcome="dead" if dead else "retry", kind=kind)
 
-    async def _release(self, message: InboxMessage) -> None:
-        """Cancelled mid-work (a hard shutdown): make the message due again at once."""
+    async def _release(self, message: InboxMessage, work: asyncio.Task[None]) -> None:
+        """Cancelled mid-work (a hard shutdown): once the handler has stopped, make the message
+        due again at once."""
+        await asyncio.wait({work})
         try:
             async with self._ledger.unit_of_work() as uow:
                 if await self._fence(uow, message):
@@ -253,25 +378,53 @@ class InboxWorker:
 
     # ---- the lease -------------------------------------------------------------------------
 
-    async def _keep_lease(self, message: InboxMessage, finished: asyncio.Event) -> None:
-        """Renew the lease every renew_every seconds until the message is finished."""
-        while not finished.is_set():
-            with suppress(TimeoutError):
-                await asyncio.wait_for(finished.wait(), self._renew_every)
-            if finished.is_set():
-                return
+    async def _keep_lease(
+        self, message: InboxMessage, work: asyncio.Task[None], held_until: float
+    ) -> bool:
+        """Renew the lease until work ends; True then. False once the lease is lost or may
+        have run out (held_until, loop time, less the margin), with work cancelled and ended.
+
+        held_until is counted from before the claim or renewal that set it, so this worker
+        always believes its lease ends no later than the ledger says.
+        """
+        loop = asyncio.get_running_loop()
+        next_renewal = loop.time() + self._renew_every
+        while True:
+            give_up_at = held_until - self._margin
+            wake = min(next_renewal, give_up_at)
+            await asyncio.wait({work}, timeout=max(wake - loop.time(), 0.0))
+            if work.done():
+                return True
+            if loop.time() >= give_up_at:
+                log.warning(
+                    "inbox message %s: the lease of %s could not be renewed in time",
+                    message.id,
+                    self.owner,
+                )
+                return await self._abandon(work)
+            started = loop.time()
             try:
-                async with self._ledger.unit_of_work() as uow:
-                    kept = await self._fence(uow, message)
-                    await uow.commit()
+                # A renewal that hangs must not outlast the lease it is renewing.
+                async with asyncio.timeout_at(give_up_at):
+                    async with self._ledger.unit_of_work() as uow:
+                        kept = await self._fence(uow, message)
+                        await uow.commit()
             except Exception:
-                # A database hiccup: the lease has two more renewals before it runs out.
+                # A database hiccup: try again soon, while the lease lasts.
                 log.warning("inbox message %s: lease renewal failed", message.id, exc_info=True)
+                next_renewal = loop.time() + min(RENEW_RETRY, self._renew_every)
                 continue
-            self._beat()  # a long job is a live worker, whatever /health reads
             if not kept:
-                self._lost(message)
-                return
+                return await self._abandon(work)
+            held_until = started + self._lease.total_seconds()
+            next_renewal = started + self._renew_every
+            self._beat()  # a long job is a live worker, whatever /health reads
+
+    async def _abandon(self, work: asyncio.Task[None]) -> bool:
+        """Stop the handler of a message this worker no longer holds; False."""
+        work.cancel()
+        await asyncio.wait({work})
+        return False
 
     async def _fence(self, uow: LedgerUnitOfWork, message: InboxMessage) -> bool:
         """Renew the lease of this very claim; False once another claim has taken it."""
@@ -280,7 +433,7 @@ class InboxWorker:
 
     def _lost(self, message: InboxMessage) -> None:
         log.warning(
-            "inbox message %s: the lease of %s was taken over; its new owner finishes it",
+            "inbox message %s: the lease of %s was lost; the message is left to its next owner",
             message.id,
             self.owner,
         )

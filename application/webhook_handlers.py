@@ -43,19 +43,24 @@ QUOTA_RETRY = timedelta(hours=1)
 class RetryBackoff:
     """Delay before attempt n+1: initial·multiplier^(n-1), capped, plus up to `jitter` of it.
 
-    The jitter is only ever added, so a test can wait `maximum·(1+jitter)` and know it is due;
-    it spreads the retries of messages that failed together (an Alma outage) over time.
+    The default schedule retries within seconds first (2 s, 8 s, 32 s: what failed is often
+    a moment's fault, e.g. a request file left open by transient Alma faults), then backs off
+    to minutes and at most an hour (2 min, 8.5 min, 34 min, 1 h): the eight attempts of the
+    worker's default `max_attempts` span about 1 h 45 min of failing before a message is dead,
+    enough to ride out an Alma outage. The jitter is only ever added, so a test can wait
+    `maximum·(1+jitter)` and know it is due; it spreads the retries of messages that failed
+    together (an Alma outage) over time.
     """
 
-    initial: timedelta = timedelta(seconds=30)
+    initial: timedelta = timedelta(seconds=2)
     maximum: timedelta = timedelta(hours=1)
-    multiplier: float = 2.0
+    multiplier: float = 4.0
     jitter: float = 0.25
     random: Callable[[], float] = field(default=random.random, compare=False, repr=False)
 
     def delay(self, attempt: int) -> timedelta:
         """The wait after the attempt-th failed attempt (1-based)."""
-        exponent = min(max(attempt - 1, 0), 64)  # 2.0**64 seconds is already past any cap
+        exponent = min(max(attempt - 1, 0), 64)  # 4.0**64 seconds is already past any cap
         base = min(
             self.maximum.total_seconds(), self.initial.total_seconds() * self.multiplier**exponent
         )

@@ -6,6 +6,11 @@ over it, and drains the inbox until `stop` is set. When the settings are reloade
 over a new bridge, so every message runs with one consistent configuration; the ledger, the
 clock, the metrics and the pooled Alma client are the container's and outlive the rebuild.
 
+Before its first claim, the worker hands back at once the messages a dead predecessor held
+(rule W8): those under its own name, and those of a process of this host that is no longer
+alive (owners are `hostname:pid`). Other dead workers' messages return when their lease, short
+and renewed while a message runs (`DEFAULT_LEASE`), runs out: see docs/adr/0003-inbox-leases.md.
+
 Call `prepare_service(container)` first: it checks the ledger schema and loads the settings.
 """
 
@@ -29,14 +34,17 @@ from entrypoints.container import Container, open_bridge
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LEASE = timedelta(minutes=10)
-"""Long enough for a database hiccup or two; renewed every third of it while a job runs."""
+DEFAULT_LEASE = timedelta(seconds=20)
+"""Renewed every 5 s while a message runs (a renewal that fails is tried again every second),
+so a database hiccup of up to ~13 s costs nothing; a dead worker's message is free again at most
+20 s after its last renewal, and taken up within the 30 s of rule W8 by a worker polling every
+second (or every three, when busy). ADR 0003 gives the reasoning."""
 LEASE_VARIABLE = "ALMABRIDGE_WORKER_LEASE_SECONDS"
 """How long a claimed message is held; a killed worker's messages are claimed again after it."""
 
 
 def lease_from(environ: Mapping[str, str]) -> timedelta:
-    """The inbox lease from `ALMABRIDGE_WORKER_LEASE_SECONDS`, else ten minutes."""
+    """The inbox lease from `ALMABRIDGE_WORKER_LEASE_SECONDS`, else `DEFAULT_LEASE` (20 s)."""
     raw = environ.get(LEASE_VARIABLE, "").strip()
     if not raw:
         return DEFAULT_LEASE
@@ -58,6 +66,24 @@ def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def is_dead_on_this_host(owner: str) -> bool:
+    """Whether `owner` names a process of this host (`hostname:pid`) that no longer exists.
+
+    Anything else (another host, a name given with `--owner`, a live or unknowable process,
+    a pid reused since) counts as alive: its messages wait for their lease to run out.
+    """
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) <= 0:
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # e.g. PermissionError: it exists, under another user
+        return False
+    return False
+
+
 def settings_secrets(settings: Settings) -> Iterator[str]:
     """Every secret value of the settings, to mask in errors the ledger keeps."""
     for key in settings.api_keys.values():
@@ -71,6 +97,21 @@ def settings_secrets(settings: Settings) -> Iterator[str]:
 def _replaced(holder: SettingsHolder, in_force: Settings) -> Callable[[], bool]:
     """Whether a reload put other settings in force than the bridge was built over."""
     return lambda: holder.current is not in_force
+
+
+async def _release_dead(worker: InboxWorker) -> bool:
+    """Hand back the messages of dead predecessors (W8); False when the ledger did not answer
+    (tried again with the next bridge; meanwhile their leases run out anyway)."""
+    try:
+        await worker.release_dead(is_dead_on_this_host)
+    except Exception:
+        log.warning(
+            "inbox worker %s: could not look for dead workers' messages",
+            worker.owner,
+            exc_info=True,
+        )
+        return False
+    return True
 
 
 async def run_worker(
@@ -92,6 +133,7 @@ async def run_worker(
     name = owner or default_owner()
     lease = lease or lease_from(container.environ())
     log.info("inbox worker %s started (lease %s)", name, lease)
+    released = False
     while not stop.is_set():
         try:
             async with open_bridge(container) as bridge:
@@ -109,6 +151,7 @@ async def run_worker(
                     batch=batch,
                     secrets=lambda: tuple(settings_secrets(holder.current)),
                 )
+                released = released or await _release_dead(worker)
                 await worker.run_forever(
                     stop,
                     poll_interval=poll_interval,

@@ -9,7 +9,9 @@ it with SIGKILL). Tests then act as Alma does: files on the SFTP server, signed 
 the SCF desk through the fake's REST API; they observe only through the service's HTTP API, the
 fake's state and the files.
 
-Every wait polls with a deadline (`until`); none sleeps a fixed time.
+Every wait polls with a deadline (`until`); none sleeps a fixed time. Leases are not in the HTTP
+API, so `LedgerInbox` reads the inbox's rows straight from the bridge's ledger (read-only), and
+`wait_taken_up` measures rule W8: how long after a kill a live process holds the dead one's work.
 """
 
 from __future__ import annotations
@@ -32,12 +34,17 @@ from urllib.parse import quote
 
 import httpx
 from rich.console import Console
+from sqlalchemy import select
 
 from adapters.fake_alma.app import create_fake_alma_app
 from adapters.fake_alma.faults import FaultConfig, FaultInjector
 from adapters.fake_alma.state import FakeAlmaState
 from adapters.ledger.database_url import ENVIRONMENT_VARIABLE as DATABASE_URL_ENV
+from adapters.ledger.engine import READ_ONLY, create_ledger_engine
 from adapters.ledger.migrate import upgrade
+from adapters.ledger.sql import rows as sql_rows
+from adapters.ledger.tables import inbox_messages
+from application.ledger_records import InboxMessage, InboxStatus
 from domain.signature import SIGNATURE_HEADER, sign
 from entrypoints.demo import webhooks
 from entrypoints.demo.scenario import Demo
@@ -70,6 +77,8 @@ _MIGRATIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] 
 START_DEADLINE = 30.0
 STOP_DEADLINE = 20.0
 POLL = 0.1
+W8_SECONDS = 30.0
+"""Rule W8: a dead worker's message is taken up again within this long, with default settings."""
 
 
 async def until(
@@ -176,6 +185,12 @@ class ServiceProcess:
     @property
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def owner(self) -> str:
+        """The name the process's worker leases messages under (`hostname:pid`, its default)."""
+        assert self.process is not None
+        return f"{socket.gethostname()}:{self.process.pid}"
 
     def _command(self) -> list[str]:
         module = "entrypoints.cli"
@@ -292,6 +307,53 @@ class WorkerProcess(ServiceProcess):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+
+class LedgerInbox:
+    """The bridge's inbox rows, read straight from its ledger in read-only transactions."""
+
+    def __init__(self, database_url: str) -> None:
+        self._engine = create_ledger_engine(database_url)
+
+    async def messages(self) -> list[InboxMessage]:
+        async with self._engine.connect() as conn:
+            await conn.execution_options(**{READ_ONLY: True})
+            rows = (await conn.execute(select(inbox_messages))).all()
+        return [sql_rows.inbox_message(row) for row in rows]
+
+    async def held_by_others(self, owner: str) -> list[InboxMessage]:
+        """Messages in processing under a lease of another owner than `owner`."""
+        return [
+            message
+            for message in await self.messages()
+            if message.status is InboxStatus.PROCESSING and message.lock_owner != owner
+        ]
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+
+async def wait_taken_up(
+    inbox: LedgerInbox, live: ServiceProcess, killed_at: float, seconds: float = W8_SECONDS
+) -> float:
+    """Seconds from `killed_at` (time.monotonic) until no message is held by another owner than
+    the live process any more (rule W8); fails naming the holders after `seconds`."""
+    held: list[InboxMessage] = []
+
+    async def taken_up() -> bool:
+        nonlocal held
+        held = await inbox.held_by_others(live.owner)
+        return not held
+
+    try:
+        await until(taken_up, seconds - (time.monotonic() - killed_at), "W8", poll=0.05)
+    except AssertionError:
+        holders = [(m.id, m.lock_owner, m.lease_until) for m in held]
+        raise AssertionError(
+            f"W8: {seconds:.0f} s after the kill, messages are still held by the dead process:"
+            f" {holders}\n{live.log_text()}"
+        ) from None
+    return time.monotonic() - killed_at
 
 
 @contextlib.asynccontextmanager

@@ -6,17 +6,16 @@ remote storage on five bibs, seeded at the member first) and its JOB_END. The in
 service is SIGKILLed once some mirrors exist, at a moment made certain rather than lucky: the
 SCF answers 503 to transit loans for a short while, so the kill lands while a mirror has been
 created and its loan is still being retried (the window a real kill falls into sooner or later).
-The restarted service (same ledger, same conf.json) reclaims the message once its lease expires
-and finishes the sync. Then the SCF of both consortia must hold the same thing, nothing twice.
-
-The worker's lease is not configurable in `serve` (10 minutes): both services run through
-`tests.e2e.short_lease`, which changes only that default.
+The restarted service (same ledger, same conf.json, default settings: no lease override) must
+take the dead process's message up again within 30 s of the kill (rule W8), and finish the sync.
+Then the SCF of both consortia must hold the same thing, nothing twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +27,20 @@ from adapters.fake_alma.state import FakeAlmaState
 from entrypoints.demo import webhooks
 from entrypoints.demo.alma_files import PublishedItem, PublishedRecord, publishing_archive
 from entrypoints.demo.setup import AB, AB_PUBLISHING_JOB, SCF
-from tests.e2e.harness import AlmaSide, BridgeApi, ServiceProcess, alma_side, until
+from tests.e2e.harness import (
+    W8_SECONDS,
+    AlmaSide,
+    BridgeApi,
+    LedgerInbox,
+    ServiceProcess,
+    alma_side,
+    until,
+    wait_taken_up,
+)
 
 ITEMS, BIBS = 500, 5
 LIBRARY, LOCATION = "ABRS", "rs_shared_in_ab"
 SYSTEM_USER = f"{AB}-{LIBRARY}"
-LEASE_SECONDS = 3.0
 KILL_AFTER = 100
 """Mirrors created before the transit loans start failing and the service is killed."""
 SYNC_DEADLINE = 75.0
@@ -134,6 +141,8 @@ class Run:
     failed_events: list[dict[str, Any]]
     created_before_kill: int = 0
     unlent_at_kill: frozenset[str] = frozenset()
+    taken_up_after: float | None = None
+    """Seconds from the kill until the restarted service held the message (rule W8)."""
 
 
 def _unlent(state: FakeAlmaState) -> frozenset[str]:
@@ -153,22 +162,28 @@ async def _sync(root: Path, *, interrupt: bool) -> Run:
         (side.paths.drop_folder(AB, "items") / f"{AB}_publishing_bulk_new.tar.gz").write_bytes(
             archive
         )
-        service = ServiceProcess(side, lease_seconds=LEASE_SECONDS)
+        service = ServiceProcess(side)  # default settings: the lease is not shortened
+        created, unlent, taken_up = 0, frozenset[str](), None
         try:
             await service.start()
             api = BridgeApi(side.client, service, side.secrets.webhook)
             await api.send(webhooks.job_end(AB, AB_PUBLISHING_JOB, "Publishing Platform Job RS"))
-            created, unlent = await _kill_mid_sync(side, service) if interrupt else (0, frozenset())
+            if interrupt:
+                created, unlent, taken_up = await _kill_mid_sync(side, service)
             await api.wait_processed(1, SYNC_DEADLINE)
             processed = await api.processed()
             failed = await api.events(outcome="failed")
         finally:
             await service.stop()
-        return Run(scf_shape(side.state, side.paths.ledger), processed, failed, created, unlent)
+        shape = scf_shape(side.state, side.paths.ledger)
+        return Run(shape, processed, failed, created, unlent, taken_up)
 
 
-async def _kill_mid_sync(side: AlmaSide, service: ServiceProcess) -> tuple[int, frozenset[str]]:
-    """SIGKILL once KILL_AFTER mirrors exist and a loan is failing; restart; what was left."""
+async def _kill_mid_sync(
+    side: AlmaSide, service: ServiceProcess
+) -> tuple[int, frozenset[str], float]:
+    """SIGKILL once KILL_AFTER mirrors exist and a loan is failing; restart; what was left, and
+    how long after the kill the restarted service held the message again."""
 
     async def some_mirrors() -> bool:
         return len(_mirrors(side.state)) >= KILL_AFTER
@@ -182,12 +197,19 @@ async def _kill_mid_sync(side: AlmaSide, service: ServiceProcess) -> tuple[int, 
 
     await until(loans_failing, 10.0, "the SCF to refuse two transit loans", poll=0.01)
     await service.kill()
+    killed_at = time.monotonic()
     side.faults.clear_script()
     created, unlent = len(_mirrors(side.state)), _unlent(side.state)
     assert KILL_AFTER <= created < ITEMS
     assert unlent, "the kill was meant to land between a mirror's creation and its loan"
-    await service.start()  # same conf.json, same ledger
-    return created, unlent
+    inbox = LedgerInbox(side.database_url)
+    try:
+        assert await inbox.held_by_others("nobody"), "the dead process held no message"
+        await service.start()  # same conf.json, same ledger, default settings
+        taken_up = await wait_taken_up(inbox, service, killed_at)
+    finally:
+        await inbox.close()
+    return created, unlent, taken_up
 
 
 async def test_kill_9_mid_sync_then_restart_leaves_the_scf_as_an_uninterrupted_run(
@@ -212,7 +234,10 @@ async def test_kill_9_mid_sync_then_restart_leaves_the_scf_as_an_uninterrupted_r
         assert shape.ledger_rows == ITEMS
     assert uninterrupted.shape.loans == expected
     assert uninterrupted.shape.ledger_loaned == ITEMS
-    assert interrupted.processed[0]["details"]["attempt"] == 2  # reclaimed after the lease
+    assert interrupted.processed[0]["details"]["attempt"] == 2  # taken up again once
+    # W8: with default settings, the restarted service took the dead one's message up at once.
+    assert interrupted.taken_up_after is not None
+    assert interrupted.taken_up_after < W8_SECONDS
 
     # The interrupted run's SCF is the uninterrupted run's: same mirrors, bibs and holdings.
     assert interrupted.shape.bibs == uninterrupted.shape.bibs

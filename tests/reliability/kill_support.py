@@ -20,6 +20,7 @@ import asyncio
 import os
 import random
 import signal
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -224,6 +225,8 @@ class Kill:
     method: str
     path: str
     status: int
+    at: float = field(default_factory=time.monotonic, compare=False, repr=False)
+    """When the SIGKILL was sent (time.monotonic), to measure the take-up after it (rule W8)."""
 
 
 @dataclass

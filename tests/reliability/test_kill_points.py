@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,12 +42,15 @@ from entrypoints.demo.alma_files import publishing_archive, request_export
 from entrypoints.demo.setup import AB, AB_PUBLISHING_JOB, AB_REQUESTS_JOB
 from tests.e2e.harness import (
     STOP_DEADLINE,
+    W8_SECONDS,
     AlmaSide,
     BridgeApi,
+    LedgerInbox,
     ServiceProcess,
     WorkerProcess,
     alma_side,
     until,
+    wait_taken_up,
 )
 from tests.integration.ledger.support import FakeClock, postgres_schema, sqlite_file_url
 from tests.reliability import tally
@@ -69,8 +73,6 @@ from tests.scenarios.world import open_world
 SEED = int(os.environ.get("KILL_POINTS_SEED", "20250806"))
 """Seeds the kill points (and the request file's order); set KILL_POINTS_SEED to explore."""
 KILLS = 10
-LEASE_SECONDS = 2.0
-"""The worker's inbox lease: a killed worker's messages are claimed again this long after."""
 SEGMENT_DEADLINE = 60.0
 """Longest wait for the next kill point or for the end of the run."""
 MESSAGES = 2
@@ -82,6 +84,8 @@ class Run:
     kills: list[Kill]
     points: list[KillPoint]
     inbox_attempts: int
+    taken_up_after: list[float]
+    """Per kill, seconds until the restarted worker held the dead process's messages (W8)."""
 
 
 @contextlib.asynccontextmanager
@@ -143,9 +147,12 @@ async def _run(root: Path, backend: str, *, kills: int) -> Run:
         _drop_files(side, plan)
         switch.install(side.state)
         inbox = Inbox(url)
-        service = ServiceProcess(side, lease_seconds=LEASE_SECONDS)
-        worker = WorkerProcess(side, lease_seconds=LEASE_SECONDS)
+        leases = LedgerInbox(url)
+        # Default settings: neither process is given a shorter lease (ALMABRIDGE_WORKER_LEASE_…).
+        service = ServiceProcess(side)
+        worker = WorkerProcess(side)
         current: ServiceProcess = service
+        taken_up: list[float] = []
         try:
             await service.start()
             await _deliver(BridgeApi(side.client, service, side.secrets.webhook))
@@ -159,14 +166,26 @@ async def _run(root: Path, backend: str, *, kills: int) -> Run:
                 await worker.start()
                 assert worker.process is not None
                 switch.arm(worker.process.pid)
+                taken_up.append(await _taken_up(switch, worker, leases))
             await _finish(current, inbox)
             attempts = await inbox.attempts()
         finally:
             await inbox.close()
+            await leases.close()
             await service.stop()
             await worker.stop()
         rows = await ledger_rows(url)
-    return Run(outcome(state, plan, rows), switch.kills, points, attempts)
+    return Run(outcome(state, plan, rows), switch.kills, points, attempts, taken_up)
+
+
+async def _taken_up(switch: KillSwitch, restarted: ServiceProcess, leases: LedgerInbox) -> float:
+    """Seconds from the last kill until the restarted worker held every message the dead
+    process held (rule W8); the restarted worker may already have been killed in turn, which
+    it can only have been while working on them."""
+    killed_at = switch.kills[-1].at
+    if switch.fired.is_set():
+        return time.monotonic() - killed_at
+    return await wait_taken_up(leases, restarted, killed_at)
 
 
 async def _next_kill(switch: KillSwitch, current: ServiceProcess, inbox: Inbox) -> None:
@@ -253,6 +272,9 @@ async def test_sigkill_at_ten_points_of_items_and_requests_loses_and_duplicates_
     # Ten kills landed, spread over the run, and the messages were claimed again after each.
     assert len(killed.kills) == KILLS, where
     assert killed.inbox_attempts > MESSAGES, where
+    # W8, default settings: each restarted worker held the dead one's messages within 30 s.
+    assert len(killed.taken_up_after) == KILLS, where
+    assert max(killed.taken_up_after) < W8_SECONDS, (killed.taken_up_after, where)
 
     lost, duplicates, wrong_cancels = _differences(ref, killed.outcome)
     got = killed.outcome

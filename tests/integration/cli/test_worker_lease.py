@@ -1,4 +1,4 @@
-"""The worker's inbox lease comes from ALMABRIDGE_WORKER_LEASE_SECONDS (default ten minutes)."""
+"""The inbox lease comes from ALMABRIDGE_WORKER_LEASE_SECONDS (default 20 seconds, rule W8)."""
 
 from datetime import timedelta
 
@@ -7,8 +7,8 @@ import pytest
 from entrypoints.worker_runtime import DEFAULT_LEASE, lease_from
 
 
-def test_the_lease_defaults_to_ten_minutes_and_follows_the_environment() -> None:
-    assert lease_from({}) == DEFAULT_LEASE == timedelta(minutes=10)
+def test_the_lease_defaults_to_twenty_seconds_and_follows_the_environment() -> None:
+    assert lease_from({}) == DEFAULT_LEASE == timedelta(seconds=20)
     assert lease_from({"ALMABRIDGE_WORKER_LEASE_SECONDS": " 90 "}) == timedelta(seconds=90)
 
 

@@ -32,7 +32,9 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "alma"
 AB_PUBLISHING_JOB = "S987654321"
 AB_REQUESTS_JOB = "S123456789"
 LEASE = timedelta(minutes=10)
-NO_JITTER = RetryBackoff(initial=timedelta(seconds=30), maximum=timedelta(hours=1), jitter=0)
+NO_JITTER = RetryBackoff(
+    initial=timedelta(seconds=30), maximum=timedelta(hours=1), multiplier=2.0, jitter=0
+)
 
 
 def _sample(name: str) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -27,8 +29,19 @@ from application.ledger_records import Outcome
 from application.metrics import Metrics
 from entrypoints import worker_runtime
 from entrypoints.container import Container, prepare_service
-from entrypoints.worker_runtime import default_owner, run_worker
-from tests.integration.worker.support import AB_PUBLISHING_JOB, enqueue, job_end, process_events
+from entrypoints.worker_runtime import (
+    DEFAULT_LEASE,
+    default_owner,
+    is_dead_on_this_host,
+    run_worker,
+)
+from tests.integration.worker.support import (
+    AB_PUBLISHING_JOB,
+    enqueue,
+    job_end,
+    message,
+    process_events,
+)
 from tests.scenarios.world import AB, EXAMPLE_CONF, SCF, collection, marc_record, tar_gz
 
 
@@ -157,3 +170,46 @@ def test_the_default_owner_names_the_host_and_the_process() -> None:
     host, pid = default_owner().rsplit(":", 1)
     assert host
     assert int(pid) > 0
+
+
+async def a_dead_pid() -> int:
+    """The pid of a process of this host that has ended (and been reaped)."""
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await process.wait()
+    return process.pid
+
+
+async def test_a_dead_process_of_this_host_is_recognised_and_nothing_else() -> None:
+    host = socket.gethostname()
+    dead = await a_dead_pid()
+    assert is_dead_on_this_host(f"{host}:{dead}")
+    assert not is_dead_on_this_host(default_owner())  # this very process
+    assert not is_dead_on_this_host(f"{host}:1")  # init: alive (or not ours to signal)
+    assert not is_dead_on_this_host(f"another-{host}:{dead}")  # unknowable: wait for the lease
+    assert not is_dead_on_this_host("w2")  # a name given with --owner
+    assert not is_dead_on_this_host(f"{host}:0")
+    assert not is_dead_on_this_host(f"{host}:-5")
+
+
+async def test_W8_a_restarted_worker_takes_up_its_dead_predecessors_message_at_once(
+    container: Container, alma_state: FakeAlmaState, tmp_path: Path
+) -> None:
+    publish(alma_state, tmp_path)
+    ledger = container.ledger()
+    [inbox_id] = await enqueue(ledger, container.clock(), job_end(AB, AB_PUBLISHING_JOB, "1004"))
+    predecessor = f"{socket.gethostname()}:{await a_dead_pid()}"
+    [held] = await ledger.claim_inbox(predecessor, DEFAULT_LEASE, limit=1)  # then kill -9
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(container, stop, owner="test:3"))
+    try:
+        # Well before the predecessor's 20 s lease runs out: handed back at start-up.
+        async with asyncio.timeout(DEFAULT_LEASE.total_seconds() / 2):
+            assert await next_finished(container) == "ok items_sync_due"
+    finally:
+        stop.set()
+        async with asyncio.timeout(30):
+            await worker
+
+    done = await message(ledger, inbox_id)
+    assert (held.attempts, done.attempts) == (1, 2)
+    assert alma_state.find_item(SCF, "AB0002X") is not None
