@@ -3,7 +3,8 @@
 Two JOB_END webhooks for one member (or a webhook and an operator's rerun) must not process the
 same files and barcodes at once; the Java app went further and serialised every institution
 behind one `synchronized` method. Locks are kept per event loop, because an asyncio lock belongs
-to the loop that first waits on it (each test runs its own loop).
+to the loop that first waits on it (each test runs its own loop). Across processes sharing a
+PostgreSQL ledger, the same exclusion is `Ledger.exclusive(items_sync_lock(code))`.
 """
 
 from __future__ import annotations
@@ -39,3 +40,9 @@ class InstitutionLocks:
 
 ITEM_SYNC_LOCKS = InstitutionLocks()
 """The process-wide locks of the items sync."""
+
+
+def items_sync_lock(institution: str) -> str:
+    """The name of a member's items-sync lock among the processes sharing a ledger
+    (`Ledger.exclusive`)."""
+    return f"items sync {institution.casefold()}"

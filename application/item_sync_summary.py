@@ -42,6 +42,9 @@ class ItemSyncSummary:
     stopped: str | None = None
     """Set when the sync stopped before the end (the daily API quota): files resume next time."""
     plan: tuple[PlannedItem, ...] = ()
+    most_in_flight: int = 0
+    """The most items handled at once (at least `max_number_of_threads` when there were that
+    many; more while the SCF's limiter had calls to spare, rule A4)."""
 
     def count(self, result: ItemResult) -> int:
         """How many items had this outcome."""

@@ -7,6 +7,7 @@ together by one contract test suite per port.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +26,7 @@ from application.alma import (
     AlmaUser,
     Page,
 )
+from application.call_pacing import CallPacing
 from application.files import ClaimedFile, RemoteFile
 from application.ledger_records import (
     DailyCount,
@@ -330,6 +332,11 @@ class LedgerUnitOfWork(Protocol):
 class Ledger(Protocol):
     """The ledger database: units of work, the inbox claim, and audit queries."""
 
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Held by one process sharing this ledger at a time, for the block (waits meanwhile);
+        released when the holder dies. Within one process the callers' own locks exclude."""
+        ...
+
     def unit_of_work(self) -> LedgerUnitOfWork:
         """A new unit of work, to be entered with `async with`."""
         ...
@@ -573,8 +580,9 @@ class AlmaGateway(Protocol):
         ...
 
 
-class AlmaDirectory(Protocol):
-    """Hands out the gateway of an institution code, member or SCF."""
+class AlmaDirectory(CallPacing, Protocol):
+    """Hands out the gateway of an institution code, member or SCF, and tells how many more calls
+    each institution could take on (`CallPacing`, rule A4)."""
 
     def gateway(self, institution: str) -> AlmaGateway:
         """The gateway of this institution; `UnknownInstitution` when it has no API key."""

@@ -38,7 +38,7 @@ from typing import TypeVar
 
 from application.alma import AlmaError, QuotaExhausted
 from application.bridge import Bridge
-from application.institution_locks import ITEM_SYNC_LOCKS, InstitutionLocks
+from application.institution_locks import ITEM_SYNC_LOCKS, InstitutionLocks, items_sync_lock
 from application.ledger_records import JsonValue, MirroredItem, Outcome, RequestStatus
 from application.reconcile_facts import LIVE, ItemCase, ReconcileFacts, RequestCase, index_by_pid
 from application.reconcile_repairs import ReconcileRepairs, Repaired, RunStopped
@@ -104,7 +104,7 @@ class Reconciliation:
         run = _Run(self._bridge, code, source or LedgerSource(), fix, progress, self._loan_retry)
         if not fix:
             return await run.run()
-        async with self._locks.hold(code):
+        async with self._locks.hold(code), self._bridge.ledger.exclusive(items_sync_lock(code)):
             return await run.run()
 
 

@@ -22,13 +22,14 @@ items can be compared with the Java model. Each phase is timed from `ItemSync.ru
 (fetching, unpacking and parsing the archive included). Calls are counted from the fake's call
 log, split by institution: "SCF calls" are the calls the SCF admitted (429s are counted apart),
 and the achieved SCF call rate is those calls divided by the phase's wall time, printed as a
-fraction of 25/s. The throttle itself allows 25 starts per 1.05 s (ADR 0001), i.e. 0.952 of the
+fraction of 25/s. The throttle itself allows 25 starts per 1.02 s (ADR 0004), i.e. 0.980 of the
 ceiling at most; the rate between the first and the last SCF call is printed too ("busy").
 
-``max_number_of_threads`` (items in flight) is 32 by default (``--threads``): new items need
-that many, because the first item of each bib makes three SCF calls in a row (find the bib,
-create it, create its holding) while the bib's other items wait, so 16 items in flight (under
-two bibs of 10) leave the throttle idle at every bib boundary (0.80 of 25/s at 16, 0.93 at 32).
+``max_number_of_threads`` is 4 by default (``--threads``), the Java sample conf.json's value that
+sites keep when they move. It is only the floor of items in flight: the first item of each bib
+makes three SCF calls in a row (find the bib, create it, create its holding) while the bib's
+other items wait, so 4 items in flight used 0.56 of 25/s (issue 13). The items sync adds items
+while the SCF's limiter has calls to spare (ADR 0004); the report prints the most it had.
 
 The fake shares this process, so its seeded state would make every full garbage collection
 longer (pauses of 0.15-0.4 s were seen), and a pause that delays calls already admitted by the
@@ -51,9 +52,9 @@ POST the loan. API key as a query parameter, no throttle, no retry of a 429 (the
 §8). The real app gives one file to one thread, so a single archive runs on one thread: the
 4-worker model is up to 4x kinder to Java than the real thing.
 
-Targets: both phases at >= 0.95 of 25/s, and >= 10x the Java model's items/s on new items.
+Targets: both phases at >= 0.95 of 25/s, and >= 12x the Java model's items/s on new items.
 Prints a table and PASS/FAIL; exits 1 on a miss. Run from the repository root:
-``/work/venv/bin/python bench/sync_throughput.py`` (about 10 minutes: an untimed setup of about
+``.venv/bin/python bench/sync_throughput.py`` (about 10 minutes: an untimed setup of about
 a minute, 2 x ~3 minutes of syncs bound by the SCF's ceiling, 2 minutes of Java model);
 ``--items 200 --bibs 20`` for a smoke run of about 1.5 minutes.
 """
@@ -81,6 +82,7 @@ import httpx
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
+import entrypoints  # noqa: E402, F401  (its warning filters go in before asyncssh is imported)
 from adapters.alma_http.client import AlmaHttpClient, RetryPolicy  # noqa: E402
 from adapters.alma_http.directory import HttpAlmaDirectory  # noqa: E402
 from adapters.config.loader import settings_from_bytes  # noqa: E402
@@ -119,7 +121,7 @@ SCF_LIBRARY, SCF_DEFAULT_LOCATION, SCF_DESK = "RS", "rs_shared", "DEFAULT_CIRC_D
 CEILING = 25
 LATENCY = 0.15
 TARGET_FRACTION = 0.95
-TARGET_RATIO = 10.0
+TARGET_RATIO = 12.0
 JAVA_WORKERS = 4
 JAVA_LOAN_SLEEP = 3.0
 JAVA_DEFAULT_SAMPLE = 120
@@ -190,6 +192,8 @@ class Measured:
     rate_limited: int
     busy_seconds: float
     failed: int = 0
+    in_flight: int = 0
+    """The most items (or Java threads) at work at once."""
 
     @property
     def items_per_second(self) -> float:
@@ -209,7 +213,13 @@ class Measured:
 
 
 def measured(
-    phase: str, items: int, seconds: float, calls: Sequence[CallRecord], member: str, failed: int
+    phase: str,
+    items: int,
+    seconds: float,
+    calls: Sequence[CallRecord],
+    member: str,
+    failed: int,
+    in_flight: int,
 ) -> Measured:
     scf = [c for c in calls if c.institution == SCF and c.status != 429]
     times = sorted(c.time.timestamp() for c in scf)
@@ -222,6 +232,7 @@ def measured(
         rate_limited=len([c for c in calls if c.status == 429]),
         busy_seconds=times[-1] - times[0] if len(times) > 1 else 0.0,
         failed=failed,
+        in_flight=in_flight,
     )
 
 
@@ -337,7 +348,17 @@ async def run_bridge(args: argparse.Namespace) -> list[Measured]:
                     summary = await sync(bridge, member, expect, args.items)
                     seconds = time.perf_counter() - started
                     calls = list(state.call_log)
-                    rows.append(measured(phase, args.items, seconds, calls, member, summary.failed))
+                    rows.append(
+                        measured(
+                            phase,
+                            args.items,
+                            seconds,
+                            calls,
+                            member,
+                            summary.failed,
+                            summary.most_in_flight,
+                        )
+                    )
                     progress(f"{phase}: {seconds:.1f} s")
             finally:
                 gc.unfreeze()
@@ -565,7 +586,7 @@ async def run_java(args: argparse.Namespace) -> Measured:
     if model.failures:
         progress(f"java model failures: {dict(model.failures)}")
     progress(f"java model: {seconds:.1f} s, {done} mirrored, {model.loans_failed} loans failed")
-    return measured("java model", size, seconds, calls, NEW_MEMBER, size - done)
+    return measured("java model", size, seconds, calls, NEW_MEMBER, size - done, JAVA_WORKERS)
 
 
 # ---- the report ----------------------------------------------------------------------------------
@@ -581,6 +602,7 @@ def combined(rows: Sequence[Measured]) -> Measured:
         rate_limited=sum(r.rate_limited for r in rows),
         busy_seconds=sum(r.busy_seconds for r in rows),
         failed=sum(r.failed for r in rows),
+        in_flight=max(r.in_flight for r in rows),
     )
 
 
@@ -588,7 +610,8 @@ def line(row: Measured) -> str:
     return (
         f"{row.phase:<10} {row.items:>6} {row.seconds:>8.1f} {row.items_per_second:>8.2f} "
         f"{row.scf_calls / row.items:>9.2f} {row.member_calls / row.items:>9.2f} "
-        f"{row.scf_rate:>8.2f} {row.fraction:>7.3f} {row.busy_rate:>7.2f} {row.rate_limited:>5}"
+        f"{row.scf_rate:>8.2f} {row.fraction:>7.3f} {row.busy_rate:>7.2f} {row.rate_limited:>5} "
+        f"{row.in_flight:>9}"
     )
 
 
@@ -609,7 +632,8 @@ def report(
     )
     header = (
         f"{'phase':<10} {'items':>6} {'seconds':>8} {'items/s':>8} {'SCF/item':>9} "
-        f"{'memb/item':>9} {'SCF/s':>8} {'of 25/s':>7} {'busy/s':>7} {'429s':>5}"
+        f"{'memb/item':>9} {'SCF/s':>8} {'of 25/s':>7} {'busy/s':>7} {'429s':>5} "
+        f"{'in flight':>9}"
     )
     print()
     print(header)
@@ -621,7 +645,8 @@ def report(
     print("-" * len(header))
     print(
         "SCF/s = SCF calls admitted / wall time of ItemSync.run; of 25/s = SCF/s / 25; "
-        "busy/s = SCF calls / (last SCF call - first); 429s = both institutions"
+        "busy/s = SCF calls / (last SCF call - first); 429s = both institutions; in flight = "
+        f"most items at once (threads for Java); the bridge's floor is {args.threads}"
     )
     ok = True
     for row in rows:
@@ -660,7 +685,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "default: a fifth of --items, at most 120)",
     )
     parser.add_argument(
-        "--threads", type=int, default=32, help="max_number_of_threads (items in flight)"
+        "--threads",
+        type=int,
+        default=4,
+        help="max_number_of_threads (default 4, the Java sample conf.json's): the floor of items "
+        "in flight; the bridge adds more while the SCF's limiter wants calls",
     )
     parser.add_argument("--ledger", choices=("sqlite", "memory"), default="sqlite")
     args = parser.parse_args(argv)

@@ -15,6 +15,7 @@ from dependency_injector import containers, providers
 
 from adapters.alma_http.client import AlmaHttpClient
 from adapters.alma_http.directory import HttpAlmaDirectory
+from adapters.alma_http.shared_schedule import schedules_for_ledger
 from adapters.config.loader import load_settings, source_from_environment
 from adapters.files.factory import file_transfer_for
 from adapters.formats.publishing import MarcPublishingFiles
@@ -63,11 +64,16 @@ class Container(containers.DeclarativeContainer):
     metrics = providers.Singleton(Metrics)
     # Built on first use, after `prepare_service` has loaded the settings. One pooled client
     # (and so one throttle per institution) for the process, whatever reloads happen.
+    # Its throttles book call starts in the ledger's database when several processes may share
+    # it (PostgreSQL): Alma's threshold is per institution, not per process (A4, ADR 0004).
     alma_client = providers.Singleton(
-        lambda holder: AlmaHttpClient(
-            holder.current.gateway, rate_per_second=holder.current.alma_rate_limit_per_second
+        lambda holder, url: AlmaHttpClient(
+            holder.current.gateway,
+            rate_per_second=holder.current.alma_rate_limit_per_second,
+            schedules=schedules_for_ledger(url),
         ),
         settings,
+        database_url,
     )
     alma = providers.Factory(
         lambda holder, client: HttpAlmaDirectory(holder.current, client), settings, alma_client

@@ -35,7 +35,7 @@ import httpx
 import stamina
 
 from adapters.alma_http.error_envelope import error_class_for, parse_envelope
-from adapters.alma_http.throttle import InstitutionThrottle
+from adapters.alma_http.throttle import InstitutionThrottle, LocalStartSchedules, StartSchedules
 from application.alma import (
     AlmaError,
     AlmaOutcomeUnknown,
@@ -65,6 +65,8 @@ class RetryPolicy:
     wait_max: float = 10.0
     wait_jitter: float = 0.5
     rate_limit_pause: float = 1.0
+    """The longest pause after a per-second 429; the pause itself lasts until Alma's window moves
+    on (`throttle.pause_until`), usually much less."""
 
 
 def alma_path(segments: Sequence[str]) -> str:
@@ -83,7 +85,11 @@ class AlmaHttpClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | None = None,
+        schedules: StartSchedules | None = None,
     ) -> None:
+        """`schedules` books each institution's call starts: by default in memory, for this
+        process only; the service passes the ledger's shared ones when several processes may
+        call Alma (A4, ADR 0004). The client closes them with itself."""
         self._http = httpx.AsyncClient(
             base_url=gateway_url.rstrip("/"),
             transport=transport,
@@ -95,6 +101,7 @@ class AlmaHttpClient:
         )
         self._rate = rate_per_second
         self._retry = retry or RetryPolicy()
+        self._schedules = schedules or LocalStartSchedules()
         self._throttles: dict[str, InstitutionThrottle] = {}
         self.retries = 0
 
@@ -102,12 +109,16 @@ class AlmaHttpClient:
         """The throttle of an institution, created on first use."""
         key = institution.casefold()
         if key not in self._throttles:
-            self._throttles[key] = InstitutionThrottle(self._rate)
+            schedule = self._schedules.for_institution(key, self._rate)
+            self._throttles[key] = InstitutionThrottle(self._rate, schedule=schedule)
         return self._throttles[key]
 
     async def aclose(self) -> None:
-        """Close pooled connections."""
-        await self._http.aclose()
+        """Close pooled connections, the schedules' included."""
+        try:
+            await self._http.aclose()
+        finally:
+            await self._schedules.aclose()
 
     async def call(
         self,
@@ -166,7 +177,7 @@ class AlmaHttpClient:
                     response, institution, operation, about, repeat_safe=repeat_safe
                 )
                 if isinstance(error, RateLimited):
-                    throttle.pause(self._retry.rate_limit_pause)
+                    await throttle.pause(self._retry.rate_limit_pause)
                 raise error
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
@@ -186,6 +197,7 @@ class AlmaHttpClient:
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
+                throttle.answered()
                 if not repeat_safe and not isinstance(exc, NOT_SENT):
                     # The request may have reached Alma: what it did is unknown (module text).
                     raise AlmaOutcomeUnknown(
@@ -203,6 +215,7 @@ class AlmaHttpClient:
                     error_message=f"{type(exc).__name__}: {exc}",
                     subject=dict(subject),
                 ) from None
+            throttle.answered()
             throttle.record_remaining(response.headers.get("X-Exl-Api-Remaining"))
             log.debug(
                 "alma %s %s %s -> %s",
@@ -225,7 +238,11 @@ class AlmaHttpClient:
         )
 
 
-def _is_transient(exc: Exception) -> bool:
+def _is_transient(exc: Exception) -> bool | float:
+    """Stamina's backoff hook: retry transient failures; a per-second 429 at once (0 s of
+    backoff), because the throttle already holds the call until Alma's window moves on."""
+    if isinstance(exc, RateLimited):
+        return 0.0
     # An unknown outcome is transient to the caller, who looks before repeating (module text),
     # but this layer must not repeat it blindly.
     return isinstance(exc, TransientAlmaError) and not isinstance(exc, AlmaOutcomeUnknown)

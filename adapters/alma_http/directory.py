@@ -23,6 +23,14 @@ class HttpAlmaDirectory:
         """The shared client, to close at shutdown and to read per-institution counters."""
         return self._client
 
+    def calls_wanted(self, institution: str) -> int:
+        """`CallPacing`: what the institution's throttle could take on now (A4)."""
+        return self._client.throttle(institution).calls_wanted()
+
+    async def next_call_start(self, institution: str) -> None:
+        """`CallPacing`: return at the institution's next call start."""
+        await self._client.throttle(institution).next_start()
+
     def gateway(self, institution: str) -> HttpAlmaGateway:
         key = institution.casefold()
         if key not in self._gateways:

@@ -1,11 +1,24 @@
 """Keeps each institution under Alma's per-second threshold and honours its 429 pauses (A3, A4).
 
-Two mechanisms, because either alone lets Alma see more than its threshold:
-- calls are spaced `1/rate` apart (`AsyncLimiter(1, 1/rate)`); `AsyncLimiter(rate, 1)` would let a
-  full bucket burst and was measured at 49 call starts in one sliding second for a rate of 25;
-- a sliding log of call starts refuses the `rate+1`-th start until `1 s + margin` after the
-  oldest one, so delays between our start and Alma's count (scheduling, network) that squeeze
-  evenly spaced calls together cannot put `rate+1` of them into one of Alma's seconds.
+Alma counts the calls of an institution arriving in any rolling second, refused ones included,
+whichever process or key sent them. So every call start is booked in a schedule of the
+institution's last `rate` starts before it is sent (`next_start`):
+
+- starts are spaced `1/rate` apart, so a full window never bursts at once;
+- the `rate+1`-th start waits until `1 s + margin` after the oldest of the last `rate`, so delays
+  between our start and Alma's count (scheduling, network) that squeeze evenly spaced calls
+  together cannot put `rate+1` of them into one of Alma's seconds;
+- after a per-second 429, the institution pauses only until the oldest start of the current
+  second leaves it (`pause_until`), not a whole second.
+
+The schedule is in memory for one process (`LocalStartSchedule`) or in the ledger's database,
+shared by every process that uses it (`adapters.alma_http.shared_schedule`, ADR 0004).
+
+The throttle also tells callers whether the institution could take more calls (A4: concurrency
+sized to the threshold, not to a thread count): `calls_wanted` is the allowance this process left
+unused over the last second, unless a second's worth of calls is already queued. It looks back a
+whole second because demand comes in bursts (a bib's items all call at once, then wait while the
+next bib is created), so the queue of the moment says "enough" just before the throttle idles.
 """
 
 from __future__ import annotations
@@ -13,59 +26,197 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
-from aiolimiter import AsyncLimiter
+DEFAULT_WINDOW_MARGIN = 0.02
+"""How much longer than a second the throttle's window is (see the module text and ADR 0004)."""
 
-DEFAULT_WINDOW_MARGIN = 0.05
+
+def next_start(
+    starts: Sequence[float], now: float, *, rate: int, window: float, paused_until: float
+) -> float:
+    """The earliest moment from `now` at which one more call may start.
+
+    `starts` are the institution's last booked starts, oldest first (at least its last `rate`).
+    """
+    at = max(now, paused_until)
+    if starts:
+        at = max(at, starts[-1] + 1 / rate)
+    if len(starts) >= rate:
+        at = max(at, starts[-rate] + window)
+    return at
+
+
+def pause_until(starts: Sequence[float], now: float, *, rate: int, window: float) -> float:
+    """After a per-second 429: when the oldest start of the current window leaves it.
+
+    Alma counted more than its threshold in the last second; the next call has a chance once one
+    of those starts is a second old. With no start of ours in the window (another client of the
+    institution filled it), wait one spacing.
+    """
+    recent = [s for s in starts if s > now - window]
+    if not recent:
+        return now + 1 / rate
+    return max(recent[0] + window, now + 1 / rate)
+
+
+class StartSchedule(Protocol):
+    """Where an institution's call starts are booked: one process, or every process of a ledger."""
+
+    async def book(self) -> float:
+        """Book the next start and return how many seconds from now it is (0 when now)."""
+        ...
+
+    async def refused(self, most: float) -> None:
+        """A per-second 429 came back: hold every later start until the window moves on, at most
+        `most` seconds from now."""
+        ...
+
+    def paused(self) -> bool:
+        """Whether this process knows of a 429 pause still running."""
+        ...
+
+
+class StartSchedules(Protocol):
+    """Makes the start schedule of each institution and releases what they hold at the end."""
+
+    def for_institution(self, institution: str, rate: int) -> StartSchedule:
+        """The schedule of one institution's call starts at `rate` per second."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections; no schedule is used afterwards."""
+        ...
+
+
+class LocalStartSchedules:
+    """In-memory schedules: the limit holds for this process only."""
+
+    def __init__(self, *, window_margin: float = DEFAULT_WINDOW_MARGIN) -> None:
+        self._margin = window_margin
+
+    def for_institution(self, institution: str, rate: int) -> StartSchedule:
+        return LocalStartSchedule(rate, window_margin=self._margin)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class LocalStartSchedule:
+    """The schedule of one process, in memory (SQLite ledgers, tests, the CLI's fakes)."""
+
+    def __init__(
+        self,
+        rate: int,
+        *,
+        window_margin: float = DEFAULT_WINDOW_MARGIN,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._rate = rate
+        self._window = 1.0 + window_margin
+        self._starts: deque[float] = deque(maxlen=rate)
+        self._paused_until = 0.0
+        self._monotonic = monotonic
+
+    async def book(self) -> float:
+        now = self._monotonic()
+        at = next_start(
+            self._starts,
+            now,
+            rate=self._rate,
+            window=self._window,
+            paused_until=self._paused_until,
+        )
+        self._starts.append(at)
+        return at - now
+
+    async def refused(self, most: float) -> None:
+        now = self._monotonic()
+        until = pause_until(self._starts, now, rate=self._rate, window=self._window)
+        self._paused_until = max(self._paused_until, min(until, now + most))
+
+    def paused(self) -> bool:
+        return self._paused_until > self._monotonic()
 
 
 class InstitutionThrottle:
-    """Call admission for one institution: steady spacing, a hard window, and 429 pauses."""
+    """Call admission for one institution: booked starts, 429 pauses, and demand figures."""
 
     def __init__(
         self,
         rate_per_second: int,
         *,
+        schedule: StartSchedule | None = None,
         window_margin: float = DEFAULT_WINDOW_MARGIN,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if rate_per_second < 1:
             raise ValueError(f"rate_per_second must be at least 1, got {rate_per_second}")
         self.rate_per_second = rate_per_second
-        self._spacing = AsyncLimiter(1, 1 / rate_per_second)
-        self._window = 1.0 + window_margin
-        self._starts: deque[float] = deque()
+        self._schedule = schedule or LocalStartSchedule(
+            rate_per_second, window_margin=window_margin, monotonic=monotonic
+        )
+        # One booking at a time per process: callers are served first come, first served, and
+        # a caller that woke after a 429 pause books again instead of starting late.
         self._admission = asyncio.Lock()
-        self._monotonic = monotonic
-        self._paused_until = 0.0
+        self._started: asyncio.Event | None = None
         self.api_remaining: int | None = None
         self.calls_started = 0
         self.rate_limited_responses = 0
+        self.waiting = 0
+        self.in_flight = 0
+        self._monotonic = monotonic
+        self._recent: deque[float] = deque()
+        """This process's call starts of the last second, for `calls_wanted`."""
 
     async def admit(self) -> None:
-        """Wait until this institution may start another call."""
-        async with self._admission:  # first come, first served
-            while True:
-                now = self._monotonic()
-                while self._starts and now - self._starts[0] >= self._window:
-                    self._starts.popleft()
-                # Every caller of the institution waits out a 429 pause, not only the one that
-                # got it; re-checked after each wait because another 429 may have extended it.
-                delay = self._paused_until - now
-                if len(self._starts) >= self.rate_per_second:
-                    delay = max(delay, self._starts[0] + self._window - now)
-                if delay <= 0:
-                    break
-                await asyncio.sleep(delay)
-            await self._spacing.acquire()
-            self._starts.append(self._monotonic())
-            self.calls_started += 1
+        """Wait until this institution may start another call; the call is then in flight."""
+        self.waiting += 1
+        try:
+            async with self._admission:
+                while True:
+                    delay = await self._schedule.book()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    # A 429 that arrived while this call waited pauses it too; its booked start
+                    # is spent (harmless: it only makes the schedule more careful).
+                    if not self._schedule.paused():
+                        break
+        finally:
+            self.waiting -= 1
+        self.calls_started += 1
+        self.in_flight += 1
+        self._recent.append(self._monotonic())
+        if self._started is not None:
+            self._started.set()
+            self._started = None
 
-    def pause(self, seconds: float) -> None:
-        """Hold back every call of this institution for `seconds` (after a per-second 429)."""
+    def answered(self) -> None:
+        """A call admitted by `admit` got its answer, or failed."""
+        self.in_flight = max(0, self.in_flight - 1)
+
+    def calls_wanted(self) -> int:
+        """How many more calls a second this institution could take from this process: its
+        allowance left unused over the last second; 0 once a second's worth is queued."""
+        if self.waiting >= self.rate_per_second:
+            return 0
+        now = self._monotonic()
+        while self._recent and self._recent[0] <= now - 1.0:
+            self._recent.popleft()
+        return self.rate_per_second - len(self._recent)
+
+    async def next_start(self) -> None:
+        """Return at this institution's next call start (a moment demand may have changed)."""
+        if self._started is None:
+            self._started = asyncio.Event()
+        await self._started.wait()
+
+    async def pause(self, most: float) -> None:
+        """After a per-second 429: hold back every call of this institution until the window
+        moves on, at most `most` seconds."""
         self.rate_limited_responses += 1
-        self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+        await self._schedule.refused(most)
 
     def record_remaining(self, header_value: str | None) -> None:
         """Keep Alma's `X-Exl-Api-Remaining` (calls left today) when the response carries it."""

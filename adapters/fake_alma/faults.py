@@ -4,7 +4,7 @@ Per call the gateway asks :meth:`FaultInjector.admit` what happens, in this orde
 
 1. the daily quota (429 ``DAILY_THRESHOLD`` once an institution used it up, until midnight UTC);
 2. the per-second threshold (429 ``PER_SECOND_THRESHOLD`` when the institution already had
-   ``N`` calls admitted in the sliding second before this one);
+   ``N`` calls, refused ones included, in the sliding second before this one);
 3. scripted faults (``fail_next``: "the next 3 calls to /users answer 503");
 4. random faults drawn from a seeded RNG: 5xx at ``error_rate``, a stall at ``stall_rate``,
    a dropped connection at ``drop_rate``.
@@ -198,10 +198,11 @@ class FaultInjector:
         window = usage.window
         while window and window[0] <= now - WINDOW_SECONDS:
             window.popleft()
-        if self.config.enforce_thresholds and len(window) >= self.per_second_threshold(institution):
-            # Only admitted calls fill the window: a refused call is not "started" in Alma.
-            return Decision("per_second", 429, max(0, quota - usage.used))
+        # Alma counts every call arriving in the rolling second, refused ones included (A4): a
+        # client that keeps knocking keeps the window full.
         window.append(now)
+        if self.config.enforce_thresholds and len(window) > self.per_second_threshold(institution):
+            return Decision("per_second", 429, max(0, quota - usage.used))
         usage.used += 1
         remaining = max(0, quota - usage.used)
         scripted = self._take_scripted(institution, path)

@@ -52,6 +52,7 @@ from application.alma import (
     Page,
     UnknownInstitution,
 )
+from application.call_pacing import UNPACED
 
 V = TypeVar("V")
 DEFAULT_GATEWAY_URL = "http://fake-alma"
@@ -597,6 +598,14 @@ class InMemoryAlmaDirectory:
         self._state = state
         self._gateway_url = gateway_url
         self._gateways: dict[str, InMemoryAlmaGateway] = {}
+
+    def calls_wanted(self, institution: str) -> int:
+        """`CallPacing`: no limiter to keep busy in memory, so never more than the floor."""
+        return UNPACED.calls_wanted(institution)
+
+    async def next_call_start(self, institution: str) -> None:
+        """`CallPacing`: no call start is ever signalled."""
+        await UNPACED.next_call_start(institution)
 
     def gateway(self, institution: str) -> InMemoryAlmaGateway:
         key = institution.casefold()

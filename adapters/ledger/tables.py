@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -161,4 +162,15 @@ events = Table(
     Index("ix_events_outcome", "outcome"),
     Index("ix_events_institution_barcode", "institution", "barcode"),
     Index("ix_events_institution_request_id", "institution", "request_id"),
+)
+
+# Alma's per-second threshold is per institution, whichever process calls (A4, ADR 0004): every
+# process sharing this ledger books its call starts here. `starts` holds the last `rate` booked
+# starts as a JSON list of epoch seconds on the database's clock; not an audit record.
+alma_call_schedules = Table(
+    "alma_call_schedules",
+    metadata,
+    Column("institution", String(CODE), primary_key=True),
+    Column("starts", JSON(), nullable=False),
+    Column("paused_until", Float(), nullable=False),
 )

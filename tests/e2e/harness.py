@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from adapters.ledger.tables import inbox_messages
 from application.ledger_records import InboxMessage, InboxStatus
 from domain.signature import SIGNATURE_HEADER, sign
 from entrypoints.demo import webhooks
+from entrypoints.demo.alma_files import PublishedItem, PublishedRecord
 from entrypoints.demo.scenario import Demo
 from entrypoints.demo.scf_desk import ScfDesk
 from entrypoints.demo.servers import LOOPBACK, SftpEndpoint, http_server, sftp_server
@@ -107,6 +108,41 @@ def clean_environment() -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith("ALMABRIDGE_") and key not in ("CONFIG_FILE", LEASE_ENV)
     }
+
+
+def seed_remote_storage(
+    state: FakeAlmaState,
+    institution: str,
+    place: tuple[str, str],
+    barcodes: Sequence[str],
+    *,
+    bibs: int,
+    title: str,
+) -> list[PublishedRecord]:
+    """Items of a member in remote storage (`place` = library, location), seeded at the member
+    on `bibs` bibs of equal share (titled `{title} {n} /`), and their publishing records."""
+    library, location = place
+    per_bib = len(barcodes) // bibs
+    records = []
+    for number in range(bibs):
+        mms_id: str | None = None
+        for barcode in barcodes[number * per_bib : (number + 1) * per_bib]:
+            item = state.seed_item(
+                institution,
+                barcode=barcode,
+                library=library,
+                location=location,
+                mms_id=mms_id,
+                title=f"{title} {number} /",
+            )
+            mms_id = item.mms_id
+        assert mms_id is not None
+        published = tuple(
+            PublishedItem(barcode, library, location)
+            for barcode in barcodes[number * per_bib : (number + 1) * per_bib]
+        )
+        records.append(PublishedRecord(mms_id, f"{title} {number} /", published))
+    return records
 
 
 @dataclass
@@ -291,12 +327,15 @@ class WorkerProcess(ServiceProcess):
     conf.json and ledger; `start` returns once the process runs (there is no /health to ask),
     and `stop`, `kill` and `log_text` work as for the service."""
 
+    name: str = "worker"
+    """Names its log files (`{name}-{start}.log`): several workers may run side by side."""
+
     def _command(self) -> list[str]:
         return [sys.executable, "-m", "entrypoints.cli", "worker", "--log-level", "info"]
 
     async def start(self) -> None:
         self.starts += 1
-        log = self.side.paths.root / f"worker-{self.starts}.log"
+        log = self.side.paths.root / f"{self.name}-{self.starts}.log"
         self.logs.append(log)
         with log.open("wb") as output:
             self.process = await asyncio.create_subprocess_exec(

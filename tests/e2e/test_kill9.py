@@ -25,7 +25,7 @@ from adapters.fake_alma.model import Item
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
 from entrypoints.demo import webhooks
-from entrypoints.demo.alma_files import PublishedItem, PublishedRecord, publishing_archive
+from entrypoints.demo.alma_files import PublishedRecord, publishing_archive
 from entrypoints.demo.setup import AB, AB_PUBLISHING_JOB, SCF
 from tests.e2e.harness import (
     W8_SECONDS,
@@ -34,6 +34,7 @@ from tests.e2e.harness import (
     LedgerInbox,
     ServiceProcess,
     alma_side,
+    seed_remote_storage,
     until,
     wait_taken_up,
 )
@@ -54,25 +55,9 @@ def barcodes() -> list[str]:
 def bulk_consortium() -> tuple[FakeAlmaState, list[PublishedRecord]]:
     """The demo consortium plus 500 items of AB in remote storage, and their publishing records."""
     state = state_from_file()
-    per_bib = ITEMS // BIBS
-    records = []
-    all_barcodes = barcodes()
-    for number in range(BIBS):
-        mms_id: str | None = None
-        published = []
-        for barcode in all_barcodes[number * per_bib : (number + 1) * per_bib]:
-            item = state.seed_item(
-                AB,
-                barcode=barcode,
-                library=LIBRARY,
-                location=LOCATION,
-                mms_id=mms_id,
-                title=f"Bulk record {number} /",
-            )
-            mms_id = item.mms_id
-            published.append(PublishedItem(barcode, LIBRARY, LOCATION))
-        assert mms_id is not None
-        records.append(PublishedRecord(mms_id, f"Bulk record {number} /", tuple(published)))
+    records = seed_remote_storage(
+        state, AB, (LIBRARY, LOCATION), barcodes(), bibs=BIBS, title="Bulk record"
+    )
     return state, records
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Iterable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -97,6 +98,10 @@ class MemoryLedger:
     def unit_of_work(self) -> MemoryUnitOfWork:
         """A new unit of work, to be entered with `async with`."""
         return MemoryUnitOfWork(self)
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Nothing to hold: a memory ledger has one process, whose own locks suffice."""
+        return nullcontext()
 
     async def claim_inbox(self, owner: str, lease: timedelta, limit: int) -> list[InboxMessage]:
         """Lease due pending and lease-expired messages to owner; two claims never overlap."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
@@ -19,6 +19,7 @@ from adapters.ledger.sql.events import SqlEventRepository
 from adapters.ledger.sql.files import SqlTransferFileRepository
 from adapters.ledger.sql.inbox import SqlInboxRepository
 from adapters.ledger.sql.items import SqlMirroredItemRepository
+from adapters.ledger.sql.locks import held
 from adapters.ledger.sql.requests import SqlForwardedRequestRepository
 from adapters.ledger.sql.support import require_aware
 from adapters.ledger.tables import events, forwarded_requests, inbox_messages, mirrored_items
@@ -110,6 +111,10 @@ class SqlLedger:
     def engine(self) -> AsyncEngine:
         """The engine, for health checks and tests."""
         return self._engine
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Held by one process sharing this ledger at a time (PostgreSQL advisory lock)."""
+        return held(self._engine, name)
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work, to be entered with `async with`."""

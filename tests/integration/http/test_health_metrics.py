@@ -178,7 +178,7 @@ async def test_metrics_are_prometheus_text_with_webhooks_inbox_and_alma(service:
     await service.client.post("/webhook", content=body, headers={})
     client = service.container.alma_client()
     client.throttle("01AAA_AB").record_remaining("49990")
-    client.throttle("01aaa_ab").pause(0.0)
+    await client.throttle("01aaa_ab").pause(0.0)
     response = await service.client.get("/metrics", headers=admin())
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")

@@ -1,0 +1,99 @@
+"""`Ledger.exclusive`: work held by one process sharing the ledger at a time (A4, I1).
+
+On PostgreSQL two ledgers (two engines, as two worker processes have) exclude each other; an
+SQLite or memory ledger belongs to one process, whose in-process locks do the excluding, so
+`exclusive` lets the block through at once there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.ledger.support import Backend
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+
+
+async def test_exclusive_lets_a_lone_holder_through(backend: Backend) -> None:
+    ledger = backend.open()
+    # Another name is another lock: holding both at once does not wait.
+    async with ledger.exclusive("items sync 01AAA_AB"), ledger.exclusive("items sync 01AAA_CD"):
+        pass
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_A4_two_processes_never_hold_one_name_at_once(backend: Backend) -> None:
+    first, second = backend.open(), backend.open()
+    entered = asyncio.Event()
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def hold_first() -> None:
+        async with first.exclusive("items sync 01AAA_AB"):
+            order.append("first in")
+            entered.set()
+            await release.wait()
+            order.append("first out")
+
+    async def hold_second() -> None:
+        await entered.wait()
+        async with second.exclusive("items sync 01AAA_AB"):
+            order.append("second in")
+
+    holder = asyncio.create_task(hold_first())
+    waiter = asyncio.create_task(hold_second())
+    await entered.wait()
+    # The other name is free meanwhile, even on the waiting ledger.
+    async with second.exclusive("items sync 01AAA_CD"):
+        order.append("other name")
+    await asyncio.sleep(0.2)  # give the waiter time to (wrongly) get in
+    assert order == ["first in", "other name"]
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holder, waiter), 10)
+    assert order == ["first in", "other name", "first out", "second in"]
+
+
+HOLD_AND_WAIT = """
+import asyncio, sys
+from adapters.ledger.clock import SystemClock
+from adapters.ledger.sql import SqlLedger
+
+async def main():
+    ledger = SqlLedger.from_url(sys.argv[1], SystemClock())
+    async with ledger.exclusive("items sync 01AAA_AB"):
+        print("held", flush=True)
+        await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_W8_a_killed_holder_leaves_no_lock_behind(backend: Backend) -> None:
+    assert backend.url is not None
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        HOLD_AND_WAIT,
+        backend.url,
+        cwd=REPOSITORY,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None
+        assert await asyncio.wait_for(holder.stdout.readline(), 30) == b"held\n"
+        waiter = backend.open()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.5), waiter.exclusive("items sync 01AAA_AB"):
+                pass
+    finally:
+        holder.kill()  # SIGKILL: no unlock, no goodbye
+        await holder.wait()
+    async with asyncio.timeout(10), waiter.exclusive("items sync 01AAA_AB"):
+        pass

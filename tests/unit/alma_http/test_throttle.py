@@ -1,0 +1,63 @@
+"""The throttle's arithmetic (rule A4): booked starts, pauses after a 429, and demand."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.alma_http.throttle import InstitutionThrottle, next_start, pause_until
+
+RATE = 5
+WINDOW = 1.02
+
+
+def test_A4_a_first_call_starts_at_once() -> None:
+    assert next_start([], 10.0, rate=RATE, window=WINDOW, paused_until=0.0) == 10.0
+
+
+def test_A4_starts_are_spaced_one_over_the_rate() -> None:
+    assert next_start([10.0], 10.0, rate=RATE, window=WINDOW, paused_until=0.0) == 10.2
+
+
+def test_A4_the_rate_plus_first_start_waits_a_window_after_the_oldest() -> None:
+    starts = [10.0, 10.1, 10.2, 10.3, 10.4]  # five in 0.4 s (booked before spacing applied)
+    assert next_start(starts, 10.4, rate=RATE, window=WINDOW, paused_until=0.0) == 11.02
+
+
+def test_A4_a_pause_holds_every_start() -> None:
+    assert next_start([9.0], 10.0, rate=RATE, window=WINDOW, paused_until=10.5) == 10.5
+
+
+def test_A4_after_a_429_the_pause_lasts_until_the_oldest_start_leaves_the_window() -> None:
+    starts = [9.0, 9.9, 10.0, 10.1]
+    # 9.0 is already out of the window at 10.2; 9.9 leaves it at 10.92.
+    assert pause_until(starts, 10.2, rate=RATE, window=WINDOW) == pytest.approx(10.92)
+
+
+def test_A4_after_a_429_with_none_of_our_starts_in_the_window_one_spacing() -> None:
+    assert pause_until([1.0], 10.0, rate=RATE, window=WINDOW) == pytest.approx(10.2)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_A4_calls_wanted_is_the_allowance_left_over_the_last_second() -> None:
+    clock = Clock()
+    throttle = InstitutionThrottle(25, monotonic=clock)
+    assert throttle.calls_wanted() == 25
+    for _ in range(10):
+        await throttle.admit()
+        throttle.answered()
+    assert throttle.calls_wanted() == 15
+    clock.now += 1.5  # those starts are more than a second old
+    assert throttle.calls_wanted() == 25
+
+
+def test_A4_no_more_calls_are_wanted_once_a_second_s_worth_is_queued() -> None:
+    throttle = InstitutionThrottle(25)
+    throttle.waiting = 25
+    assert throttle.calls_wanted() == 0
