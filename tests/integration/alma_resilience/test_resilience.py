@@ -204,3 +204,30 @@ async def test_A3_per_second_429_and_500_on_an_unsafe_create_are_retried_to_one_
     assert client.retries == 2
     assert _holding_posts(state, bib.mms_id) == [429, 500, 200]
     assert [h.holding_id for h in state.holdings_of(SCF, bib.mms_id)] == [created.holding_id]
+
+
+async def test_A4_after_a_per_second_429_the_retry_waits_only_until_the_window_moves_on() -> None:
+    """Five calls fill a rate of 5; the sixth is refused anyway (another client of the
+    institution, or jitter). The retry goes once the oldest start of the window is a second old,
+    not a whole second (plus backoff) after the refusal."""
+    state = state_from_file()
+    faults = FaultInjector(FaultConfig(per_second_threshold=NO_THRESHOLD), seed=1)
+    client = AlmaHttpClient(
+        "http://fake-alma",
+        rate_per_second=5,
+        retry=RetryPolicy(),  # the service's: a pause of up to 1 s, backoff from 0.2 s
+        transport=httpx.ASGITransport(app=create_fake_alma_app(state, faults)),
+    )
+    gateway = HttpAlmaGateway(client, "01AAA_AB", Secret(AB_KEY))
+    for _ in range(5):
+        await gateway.libraries()
+    faults.fail_next(1, kind="per_second", institution="01AAA_AB")
+    await gateway.libraries()
+    await client.aclose()
+    log = state.call_log.records()
+    starts = [call.time.timestamp() for call in log]
+    refused = next(i for i, call in enumerate(log) if call.status == 429)
+    assert [call.status for call in log[refused:]] == [429, 200]
+    # The refused call was the sixth start: the window moves on when the second start is 1 s old.
+    assert starts[refused + 1] - starts[1] < 1.2
+    assert starts[refused + 1] - starts[refused] < 0.5
