@@ -1,17 +1,20 @@
-"""The SQL ledger's schema: one Alembic revision, no drift from tables.py, a startup check."""
+"""The SQL ledger's schema: one chain of Alembic revisions, no drift from tables.py, a startup
+check."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from adapters.ledger.engine import create_ledger_engine
-from adapters.ledger.migrate import current_revision, head_revision, upgrade
+from adapters.ledger.migrate import alembic_config, current_revision, head_revision, upgrade
 from adapters.ledger.sql import SqlLedger
 from adapters.ledger.tables import metadata
 from application.ledger_records import LedgerNotMigrated
@@ -30,7 +33,7 @@ async def test_check_ready_refuses_an_empty_database(empty_url: str, clock: Fake
 async def test_upgrade_brings_the_database_to_head_once(empty_url: str, clock: FakeClock) -> None:
     assert await current_revision(empty_url) is None
     head = await upgrade(empty_url)
-    assert head == await head_revision() == "0001"
+    assert head == await head_revision() == "0002"
     assert await current_revision(empty_url) == head
     assert await upgrade(empty_url) == head  # a second upgrade has nothing to do
     ledger = SqlLedger.from_url(empty_url, clock)
@@ -81,13 +84,36 @@ async def test_upgrade_needs_no_alembic_ini(
     # As installed: the working directory has no alembic.ini and no migrations folder.
     monkeypatch.chdir(tmp_path)
     assert not (tmp_path / "alembic.ini").exists()
-    assert await upgrade(empty_url) == "0001"
+    assert await upgrade(empty_url) == "0002"
 
 
-def test_exactly_one_revision_ships() -> None:
+def test_the_revisions_that_ship_form_one_chain() -> None:
     import migrations.versions
 
     versions = Path(migrations.versions.__file__).parent
     assert sorted(path.name for path in versions.glob("*.py") if path.name != "__init__.py") == [
-        "0001_ledger.py"
+        "0001_ledger.py",
+        "0002_alma_call_schedules.py",
     ]
+
+
+async def test_a_ledger_of_the_first_revision_upgrades_in_place(empty_url: str) -> None:
+    """A ledger in service at 0001 keeps its rows and gains the call schedules (rule A4)."""
+    config = alembic_config(empty_url)
+    await asyncio.to_thread(command.upgrade, config, "0001")
+    engine = create_ledger_engine(empty_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO events (occurred_at, action, outcome, details)"
+                    " VALUES ('2026-12-01 10:00:00+00', 'items.sync', 'ok', '{}')"
+                )
+            )
+        assert await upgrade(empty_url) == "0002"
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one() == 1
+            schedules = await conn.execute(text("SELECT count(*) FROM alma_call_schedules"))
+            assert schedules.scalar_one() == 0
+    finally:
+        await engine.dispose()
