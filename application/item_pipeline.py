@@ -78,6 +78,10 @@ class Pacing:
     most: int
     institution: str = ""
     pacing: CallPacing = UNPACED
+    step_seconds: float | None = None
+    """Above the floor, one more item at each call start, or after this long without one (the
+    limiter's spacing: a throttle left idle at the start, or between bibs, fills up in a second
+    instead of one item per rare call)."""
 
 
 class ItemPipeline:
@@ -115,11 +119,15 @@ class ItemPipeline:
             call = asyncio.ensure_future(pacing.pacing.next_call_start(pacing.institution))
             freed = asyncio.ensure_future(self._freed.wait())
             try:
-                await asyncio.wait((call, freed), return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    (call, freed),
+                    timeout=pacing.step_seconds if self._awaiting_call else None,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
             finally:
                 call.cancel()
                 freed.cancel()
-            if call.done() and not call.cancelled():
+            if call in done or not done:
                 self._awaiting_call = False
         self._running += 1
         self.most_running = max(self.most_running, self._running)

@@ -197,7 +197,6 @@ class AlmaHttpClient:
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
-                throttle.answered()
                 if not repeat_safe and not isinstance(exc, NOT_SENT):
                     # The request may have reached Alma: what it did is unknown (module text).
                     raise AlmaOutcomeUnknown(
@@ -215,7 +214,6 @@ class AlmaHttpClient:
                     error_message=f"{type(exc).__name__}: {exc}",
                     subject=dict(subject),
                 ) from None
-            throttle.answered()
             throttle.record_remaining(response.headers.get("X-Exl-Api-Remaining"))
             log.debug(
                 "alma %s %s %s -> %s",

@@ -4,7 +4,8 @@ Alma counts the calls of an institution arriving in any rolling second, refused 
 whichever process or key sent them. So every call start is booked in a schedule of the
 institution's last `rate` starts before it is sent (`next_start`):
 
-- starts are spaced `1/rate` apart, so a full window never bursts at once;
+- starts are spaced `1/rate` apart, so a full window never bursts at once (measured: half that
+  spacing let windows fill in bursts and then idle, and cost more 429s);
 - the `rate+1`-th start waits until `1 s + margin` after the oldest of the last `rate`, so delays
   between our start and Alma's count (scheduling, network) that squeeze evenly spaced calls
   together cannot put `rate+1` of them into one of Alma's seconds;
@@ -14,16 +15,23 @@ institution's last `rate` starts before it is sent (`next_start`):
 The schedule is in memory for one process (`LocalStartSchedule`) or in the ledger's database,
 shared by every process that uses it (`adapters.alma_http.shared_schedule`, ADR 0004).
 
+Within a process one caller at a time books and waits for its start, so a caller that wakes
+late (a busy event loop) pushes the next start back instead of squeezing it against its own
+(measured: booking ahead and sleeping apart let 200 in-process callers put 26 calls into one
+of the fake's seconds).
+
 The throttle also tells callers whether the institution could take more calls (A4: concurrency
 sized to the threshold, not to a thread count): `calls_wanted` is the allowance this process left
-unused over the last second, unless a second's worth of calls is already queued. It looks back a
-whole second because demand comes in bursts (a bib's items all call at once, then wait while the
-next bib is created), so the queue of the moment says "enough" just before the throttle idles.
+unused over the last second, or what a queue of a quarter second's calls lacks, and nothing once
+a second's worth is queued. It looks back a whole second because demand comes in bursts (a bib's
+items all call at once, then wait while the next bib is created), so the queue of the moment
+says "enough" just before the throttle idles.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -31,6 +39,13 @@ from typing import Protocol
 
 DEFAULT_WINDOW_MARGIN = 0.02
 """How much longer than a second the throttle's window is (see the module text and ADR 0004)."""
+QUEUE_DIVISOR = 2
+"""Callers keep at least rate / 4 calls queued (a quarter second's worth) when they can."""
+
+
+def spacing(rate: int) -> float:
+    """The least time between two starts: the average, `1/rate`."""
+    return 1 / rate
 
 
 def next_start(
@@ -42,7 +57,7 @@ def next_start(
     """
     at = max(now, paused_until)
     if starts:
-        at = max(at, starts[-1] + 1 / rate)
+        at = max(at, starts[-1] + spacing(rate))
     if len(starts) >= rate:
         at = max(at, starts[-rate] + window)
     return at
@@ -57,8 +72,8 @@ def pause_until(starts: Sequence[float], now: float, *, rate: int, window: float
     """
     recent = [s for s in starts if s > now - window]
     if not recent:
-        return now + 1 / rate
-    return max(recent[0] + window, now + 1 / rate)
+        return now + spacing(rate)
+    return max(recent[0] + window, now + spacing(rate))
 
 
 class StartSchedule(Protocol):
@@ -157,21 +172,22 @@ class InstitutionThrottle:
         self._schedule = schedule or LocalStartSchedule(
             rate_per_second, window_margin=window_margin, monotonic=monotonic
         )
-        # One booking at a time per process: callers are served first come, first served, and
-        # a caller that woke after a 429 pause books again instead of starting late.
+        # One caller at a time books and waits for its start (one transaction at a time on a
+        # shared schedule), first come, first served: a caller that wakes late (a busy event
+        # loop) pushes the next start back rather than squeezing it against its own.
         self._admission = asyncio.Lock()
         self._started: asyncio.Event | None = None
         self.api_remaining: int | None = None
         self.calls_started = 0
         self.rate_limited_responses = 0
         self.waiting = 0
-        self.in_flight = 0
         self._monotonic = monotonic
-        self._recent: deque[float] = deque()
-        """This process's call starts of the last second, for `calls_wanted`."""
+        self._recent: deque[float] = deque(maxlen=rate_per_second)
+        """This process's latest call starts (no more than a second can hold), for
+        `calls_wanted`."""
 
     async def admit(self) -> None:
-        """Wait until this institution may start another call; the call is then in flight."""
+        """Wait until this institution may start another call."""
         self.waiting += 1
         try:
             async with self._admission:
@@ -186,25 +202,23 @@ class InstitutionThrottle:
         finally:
             self.waiting -= 1
         self.calls_started += 1
-        self.in_flight += 1
         self._recent.append(self._monotonic())
         if self._started is not None:
             self._started.set()
             self._started = None
 
-    def answered(self) -> None:
-        """A call admitted by `admit` got its answer, or failed."""
-        self.in_flight = max(0, self.in_flight - 1)
-
     def calls_wanted(self) -> int:
-        """How many more calls a second this institution could take from this process: its
-        allowance left unused over the last second; 0 once a second's worth is queued."""
+        """How many more calls this institution could take from this process: its allowance
+        left unused over the last second, or what a quarter second's queue lacks (so the queue
+        never drains between bursts); 0 once a second's worth is queued."""
         if self.waiting >= self.rate_per_second:
             return 0
         now = self._monotonic()
         while self._recent and self._recent[0] <= now - 1.0:
             self._recent.popleft()
-        return self.rate_per_second - len(self._recent)
+        unused = self.rate_per_second - len(self._recent)
+        queue_short = math.ceil(self.rate_per_second / QUEUE_DIVISOR) - self.waiting
+        return max(unused, queue_short)
 
     async def next_start(self) -> None:
         """Return at this institution's next call start (a moment demand may have changed)."""

@@ -101,7 +101,7 @@ def consortium() -> tuple[FakeAlmaState, dict[str, list[PublishedRecord]]]:
             state,
             member,
             place,
-            [f"{member[-2:]}{number:04d}" for number in range(ITEMS)],
+            [f"SL{member[-2:]}{number:04d}" for number in range(ITEMS)],
             bibs=BIBS,
             title=f"Shared limit {member}",
         )

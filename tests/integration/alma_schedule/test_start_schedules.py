@@ -20,6 +20,7 @@ from adapters.alma_http.throttle import (
     LocalStartSchedules,
     StartSchedule,
     StartSchedules,
+    spacing,
 )
 from adapters.ledger.migrate import upgrade
 from tests.integration.ledger.support import database
@@ -78,7 +79,7 @@ async def book(schedule: StartSchedule, count: int) -> list[float]:
 def assert_within_threshold(starts: list[float]) -> None:
     ordered = sorted(starts)
     for earlier, later in itertools.pairwise(ordered):
-        assert later - earlier >= 1 / RATE - SLACK, "starts are spaced 1/rate apart"
+        assert later - earlier >= spacing(RATE) - SLACK, "starts are spaced"
     for index in range(len(ordered) - RATE):
         assert ordered[index + RATE] - ordered[index] >= WINDOW - SLACK, (
             f"{RATE + 1} starts within one window from start {index}"
@@ -115,7 +116,7 @@ async def test_A4_after_a_429_the_next_start_waits_only_until_the_window_moves_o
     [after] = await book(schedule, 1)
     # Not before the oldest start of the window leaves it, and not a whole second after the 429.
     assert after >= starts[0] + WINDOW - SLACK
-    assert after <= starts[0] + WINDOW + 1 / RATE + SLACK
+    assert after <= starts[0] + WINDOW + spacing(RATE) + SLACK
 
 
 async def test_A4_a_429_pause_is_capped(make_schedules: Callable[[], StartSchedules]) -> None:
