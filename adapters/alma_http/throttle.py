@@ -22,7 +22,7 @@ of the fake's seconds).
 
 The throttle also tells callers whether the institution could take more calls (A4: concurrency
 sized to the threshold, not to a thread count): `calls_wanted` is the allowance this process left
-unused over the last second, or what a queue of a quarter second's calls lacks, and nothing once
+unused over the last second, or what a queue of half a second's calls lacks, and nothing once
 a second's worth is queued. It looks back a whole second because demand comes in bursts (a bib's
 items all call at once, then wait while the next bib is created), so the queue of the moment
 says "enough" just before the throttle idles.
@@ -40,7 +40,7 @@ from typing import Protocol
 DEFAULT_WINDOW_MARGIN = 0.02
 """How much longer than a second the throttle's window is (see the module text and ADR 0004)."""
 QUEUE_DIVISOR = 2
-"""Callers keep at least rate / 4 calls queued (a quarter second's worth) when they can."""
+"""Callers keep at least rate / 2 calls queued (half a second's worth) when they can."""
 
 
 def spacing(rate: int) -> float:
@@ -209,7 +209,7 @@ class InstitutionThrottle:
 
     def calls_wanted(self) -> int:
         """How many more calls this institution could take from this process: its allowance
-        left unused over the last second, or what a quarter second's queue lacks (so the queue
+        left unused over the last second, or what half a second's queue lacks (so the queue
         never drains between bursts); 0 once a second's worth is queued."""
         if self.waiting >= self.rate_per_second:
             return 0
