@@ -79,8 +79,14 @@ def worker_command(
 ) -> None:
     """Process the webhook inbox without serving HTTP, until SIGINT or SIGTERM.
 
-    Several workers (on PostgreSQL) share the inbox without doing anything twice; a stopped
-    worker's messages are taken over when their lease expires.
+    Several workers (`serve` included) share a PostgreSQL ledger's inbox without doing anything
+    twice: each claims one message at a time, and an idle worker takes a waiting message before
+    a busy one. They also share Alma's limit of calls per second per institution
+    (alma_rate_limit_per_second), and only one of them at a time syncs a member's items.
+
+    A killed worker's messages are taken up again within 30 s: at once by a worker starting on
+    the same host, otherwise when their 20-second lease (ALMABRIDGE_WORKER_LEASE_SECONDS)
+    expires. A failed message is retried after 2 s, 8 s, 32 s and so on.
 
     Examples:
 
