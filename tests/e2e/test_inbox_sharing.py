@@ -25,7 +25,7 @@ from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
 from application.ledger_records import InboxMessage, InboxStatus
 from entrypoints.demo import webhooks
-from entrypoints.demo.alma_files import PublishedItem, PublishedRecord, publishing_archive
+from entrypoints.demo.alma_files import PublishedRecord, publishing_archive
 from entrypoints.demo.setup import AB, AB_PUBLISHING_JOB, CD, SCF
 from tests.e2e.harness import (
     W8_SECONDS,
@@ -35,6 +35,7 @@ from tests.e2e.harness import (
     ServiceProcess,
     WorkerProcess,
     alma_side,
+    seed_remote_storage,
     until,
     wait_taken_up,
 )
@@ -65,20 +66,14 @@ def consortium() -> tuple[FakeAlmaState, dict[str, PublishedRecord]]:
     state = state_from_file()
     records = {}
     for institution, (library, location, _, _) in MEMBERS.items():
-        mms_id: str | None = None
-        for barcode in barcodes(institution):
-            item = state.seed_item(
-                institution,
-                barcode=barcode,
-                library=library,
-                location=location,
-                mms_id=mms_id,
-                title=f"Shared inbox {institution} /",
-            )
-            mms_id = item.mms_id
-        assert mms_id is not None
-        published = tuple(PublishedItem(b, library, location) for b in barcodes(institution))
-        records[institution] = PublishedRecord(mms_id, f"Shared inbox {institution} /", published)
+        [records[institution]] = seed_remote_storage(
+            state,
+            institution,
+            (library, location),
+            barcodes(institution),
+            bibs=1,
+            title=f"Shared inbox {institution}",
+        )
     return state, records
 
 
