@@ -35,8 +35,9 @@ from adapters.ledger.engine import create_ledger_engine
 from adapters.ledger.tables import events, forwarded_requests, mirrored_items
 from application.ledger_records import Outcome as EventOutcome
 from domain.comments import parse_internal_identifier
-from entrypoints.demo.alma_files import PublishedItem, PublishedRecord
+from entrypoints.demo.alma_files import PublishedRecord
 from entrypoints.demo.setup import AB, SCF
+from tests.e2e.harness import seed_remote_storage
 
 LIBRARY, LOCATION, SHELF = "ABRS", "rs_shared_in_ab", "stacks"
 SYSTEM_USER = f"{AB}-{LIBRARY}"
@@ -106,27 +107,15 @@ def consortium(seed: int) -> tuple[FakeAlmaState, Plan]:
     """The demo consortium plus the bulk items and the member requests on them."""
     state = state_from_file()
     rng = random.Random(seed)
-    records = []
     barcodes = item_barcodes()
-    per_bib = ITEMS // BIBS
+    records = seed_remote_storage(
+        state, AB, (LIBRARY, LOCATION), barcodes, bibs=BIBS, title="Kill point record"
+    )
     pid_of: dict[str, tuple[str, str, str]] = {}
-    for number in range(BIBS):
-        mms_id: str | None = None
-        published = []
-        for barcode in barcodes[number * per_bib : (number + 1) * per_bib]:
-            item = state.seed_item(
-                AB,
-                barcode=barcode,
-                library=LIBRARY,
-                location=LOCATION,
-                mms_id=mms_id,
-                title=f"Kill point record {number} /",
-            )
-            mms_id = item.mms_id
-            pid_of[barcode] = (item.mms_id, item.holding_id, item.pid)
-            published.append(PublishedItem(barcode, LIBRARY, LOCATION))
-        assert mms_id is not None
-        records.append(PublishedRecord(mms_id, f"Kill point record {number} /", tuple(published)))
+    for barcode in barcodes:
+        seeded = state.find_item(AB, barcode)
+        assert seeded is not None
+        pid_of[barcode] = (seeded.mms_id, seeded.holding_id, seeded.pid)
     shelf_bib: str | None = None
     for barcode in shelf_barcodes():
         item = state.seed_item(
