@@ -88,6 +88,11 @@ class StartSchedule(Protocol):
         `most` seconds from now."""
         ...
 
+    def started(self) -> None:
+        """The call booked last has started now: a caller that woke late moves its start to
+        the moment it really began."""
+        ...
+
     def paused(self) -> bool:
         """Whether this process knows of a 429 pause still running."""
         ...
@@ -151,6 +156,12 @@ class LocalStartSchedule:
         until = pause_until(self._starts, now, rate=self._rate, window=self._window)
         self._paused_until = max(self._paused_until, min(until, now + most))
 
+    def started(self) -> None:
+        # A busy event loop wakes a caller after its booked start; the window counts from when
+        # the call really began, or the next start would squeeze against a late one.
+        if self._starts:
+            self._starts[-1] = max(self._starts[-1], self._monotonic())
+
     def paused(self) -> bool:
         return self._paused_until > self._monotonic()
 
@@ -198,6 +209,7 @@ class InstitutionThrottle:
                     # A 429 that arrived while this call waited pauses it too; its booked start
                     # is spent (harmless: it only makes the schedule more careful).
                     if not self._schedule.paused():
+                        self._schedule.started()
                         break
         finally:
             self.waiting -= 1

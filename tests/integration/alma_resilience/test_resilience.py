@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
 
 import httpx
 import pytest
@@ -84,22 +84,35 @@ def _most_starts_in_any_second(times: list[float]) -> int:
     return most
 
 
+class _StartStamps(httpx.AsyncBaseTransport):
+    """Stamps each request as the bridge sends it: in one process the fake's own stamps are
+    taken after the event loop gets round to its handler, which a busy machine bunches."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.starts: list[float] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.starts.append(time.monotonic())
+        return await self.inner.handle_async_request(request)
+
+
 async def test_A4_200_concurrent_callers_never_start_more_than_25_calls_in_any_second() -> None:
     state = state_from_file()
-    faults = FaultInjector(FaultConfig(), seed=3)
-    gateway, client = _gateway(state, faults, rate=25)
+    faults = FaultInjector(FaultConfig(per_second_threshold=NO_THRESHOLD), seed=3)
+    stamps = _StartStamps(httpx.ASGITransport(app=create_fake_alma_app(state, faults)))
+    client = AlmaHttpClient("http://fake-alma", rate_per_second=25, retry=PATIENT, transport=stamps)
+    gateway = HttpAlmaGateway(client, "01AAA_AB", Secret(AB_KEY))
     callers = [gateway.item_by_barcode("AB0001") for _ in range(50)]
     callers += [gateway.libraries() for _ in range(150)]
     results = await asyncio.gather(*callers)
     await client.aclose()
     assert len(results) == 200
-    records = [c for c in state.call_log.records(institution="01AAA_AB")]
-    first = records[0].time
-    starts = [(c.time - first) / timedelta(seconds=1) for c in records]
-    assert all(c.status != 429 for c in records), "the fake's own threshold was never hit"
     # Each item-by-barcode is two calls (the 302 and the item); the limiter counts both.
-    assert len(starts) == 2 * 50 + 150
-    assert _most_starts_in_any_second(starts) <= 25
+    assert len(stamps.starts) == 2 * 50 + 150
+    assert _most_starts_in_any_second(stamps.starts) <= 25
+    # The bound is met with little to spare: 250 calls take about ten seconds.
+    assert stamps.starts[-1] - stamps.starts[0] < 250 / 25 + 1.5
 
 
 async def test_A1_keys_never_reach_logs_or_error_texts(caplog: pytest.LogCaptureFixture) -> None:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.alma_http.throttle import InstitutionThrottle, next_start, pause_until
+from adapters.alma_http.throttle import (
+    InstitutionThrottle,
+    LocalStartSchedule,
+    next_start,
+    pause_until,
+)
 
 RATE = 5
 WINDOW = 1.02
@@ -60,3 +65,17 @@ def test_A4_no_more_calls_are_wanted_once_a_second_s_worth_is_queued() -> None:
     throttle = InstitutionThrottle(25)
     throttle.waiting = 25
     assert throttle.calls_wanted() == 0
+
+
+async def test_A4_a_call_that_woke_late_counts_its_window_from_its_real_start() -> None:
+    clock = Clock()
+    schedule = LocalStartSchedule(RATE, monotonic=clock)
+    for _ in range(RATE):
+        await schedule.book()  # booked at 100.0, 100.2, ... 100.8
+    clock.now = 100.9  # the last caller (booked for 100.8) woke a tenth of a second late
+    schedule.started()
+    clock.now = 101.0
+    delays = [await schedule.book() for _ in range(RATE)]
+    starts = [clock.now + delay for delay in delays]
+    # The fifth start after the late one waits a full window from when it really began.
+    assert starts[-1] == pytest.approx(100.9 + WINDOW)
