@@ -71,7 +71,7 @@ def parse(path: Path) -> dict[str, float]:
     """Child process: read every item of ``path``; the figures as a dict."""
     if str(REPOSITORY) not in sys.path:
         sys.path.insert(0, str(REPOSITORY))
-    from adapters.formats.publishing import MarcPublishingFiles
+    from adapters.scf.formats.publishing import MarcPublishingFiles
 
     async def read_all() -> tuple[int, int]:
         items = 0

@@ -84,25 +84,25 @@ sys.path.insert(0, str(REPOSITORY))
 
 import entrypoints  # noqa: E402, F401  (its warning filters go in before asyncssh is imported)
 from adapters.alma_http.client import AlmaHttpClient, RetryPolicy  # noqa: E402
-from adapters.alma_http.directory import HttpAlmaDirectory  # noqa: E402
-from adapters.config.loader import settings_from_bytes  # noqa: E402
 from adapters.fake_alma.app import create_fake_alma_app  # noqa: E402
 from adapters.fake_alma.call_log import CallRecord  # noqa: E402
 from adapters.fake_alma.faults import FaultConfig, FaultInjector  # noqa: E402
 from adapters.fake_alma.seed import state_from_file  # noqa: E402
 from adapters.fake_alma.state import FakeAlmaState  # noqa: E402
-from adapters.files.memory import InMemoryFileTransfer, MemoryFiles  # noqa: E402
-from adapters.formats.publishing import MarcPublishingFiles  # noqa: E402
-from adapters.formats.request_xml import XmlRequestFiles  # noqa: E402
 from adapters.ledger.clock import SystemClock  # noqa: E402
 from adapters.ledger.memory import MemoryLedger  # noqa: E402
 from adapters.ledger.migrate import upgrade  # noqa: E402
 from adapters.ledger.sql import SqlLedger  # noqa: E402
-from adapters.reports.csv_reports import MemoryFailureReports  # noqa: E402
-from application.bridge import Bridge  # noqa: E402
-from application.item_sync import ItemSync, ItemSyncSummary  # noqa: E402
-from application.ports import Ledger  # noqa: E402
-from application.settings import Settings  # noqa: E402
+from adapters.scf.alma_directory import HttpAlmaDirectory  # noqa: E402
+from adapters.scf.config.loader import settings_from_bytes  # noqa: E402
+from adapters.scf.formats.publishing import MarcPublishingFiles  # noqa: E402
+from adapters.scf.formats.request_xml import XmlRequestFiles  # noqa: E402
+from adapters.scf.reports.csv_reports import MemoryFailureReports  # noqa: E402
+from adapters.transfer.memory import InMemoryFileTransfer, MemoryFiles  # noqa: E402
+from application.ports.ledger import Ledger  # noqa: E402
+from application.scf.bridge import Bridge  # noqa: E402
+from application.scf.items.item_sync import ItemSync, ItemSyncSummary  # noqa: E402
+from application.scf.settings import Settings  # noqa: E402
 from entrypoints.demo.alma_files import (  # noqa: E402
     PublishedItem,
     PublishedRecord,

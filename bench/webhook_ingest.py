@@ -37,7 +37,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
 from adapters.ledger.migrate import upgrade  # noqa: E402
-from domain.signature import SIGNATURE_HEADER, sign  # noqa: E402
+from domain.scf.signature import SIGNATURE_HEADER, sign  # noqa: E402
 
 SECRET = "bench-webhook-secret"  # noqa: S105 (a throwaway secret of the benchmark's own service)
 BODY = (

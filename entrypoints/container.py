@@ -14,22 +14,25 @@ from pathlib import Path
 from dependency_injector import containers, providers
 
 from adapters.alma_http.client import AlmaHttpClient
-from adapters.alma_http.directory import HttpAlmaDirectory
 from adapters.alma_http.shared_schedule import schedules_for_ledger
-from adapters.config.loader import load_settings, source_from_environment
-from adapters.files.factory import file_transfer_for
-from adapters.formats.publishing import MarcPublishingFiles
-from adapters.formats.request_xml import XmlRequestFiles
 from adapters.ledger.clock import SystemClock
 from adapters.ledger.database_url import ENVIRONMENT_VARIABLE as DATABASE_URL_VARIABLE
 from adapters.ledger.sql import SqlLedger
-from adapters.reports.csv_reports import CsvFailureReports, MemoryFailureReports
-from application.bridge import Bridge
-from application.configuration import SettingsHolder, SettingsLoader
-from application.ledger_records import LedgerNotMigrated
-from application.metrics import Metrics
-from application.ports import AlmaDirectory, Clock, ConfigSource, FailureReports, Ledger
-from application.settings import Settings
+from adapters.scf.alma_directory import HttpAlmaDirectory
+from adapters.scf.config.loader import load_settings, source_from_environment
+from adapters.scf.formats.publishing import MarcPublishingFiles
+from adapters.scf.formats.request_xml import XmlRequestFiles
+from adapters.scf.reports.csv_reports import CsvFailureReports, MemoryFailureReports
+from adapters.transfer.factory import file_transfer_for
+from application.ports.alma import AlmaDirectory
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
+from application.scf.bridge import Bridge
+from application.scf.configuration import SettingsHolder, SettingsLoader
+from application.scf.ports import ConfigSource, FailureReports
+from application.scf.settings import Settings
+from application.shared.ledger_records import LedgerNotMigrated
+from application.shared.metrics import Metrics
 
 DEFAULT_CONFIG_FILE = "conf.json"
 

@@ -15,10 +15,10 @@ import logging
 from logging.handlers import TimedRotatingFileHandler
 from pathlib import Path
 
-from application.configuration import SettingsHolder
-from application.log_backup import CURRENT_LOG, back_up_logs, next_backup_at
-from application.ports import Clock
-from application.settings import LogBackup
+from application.ports.clock import Clock
+from application.scf.configuration import SettingsHolder
+from application.scf.log_backup import CURRENT_LOG, back_up_logs, next_backup_at
+from application.scf.settings import LogBackup
 from entrypoints.container import Container, open_bridge
 
 __all__ = ["LOG_FORMAT", "install_log_file", "run_log_backup"]

@@ -24,12 +24,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
 from datetime import timedelta
 
-from application.configuration import SettingsHolder
-from application.inbox_worker import InboxWorker, RetryBackoff
-from application.metrics import Metrics
-from application.ports import Clock, Ledger
-from application.settings import Settings
-from application.webhook_handlers import BridgeHandlers
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
+from application.scf.configuration import SettingsHolder
+from application.scf.inbox.handlers import BridgeHandlers
+from application.scf.inbox.worker import InboxWorker, RetryBackoff
+from application.scf.settings import Settings
+from application.shared.metrics import Metrics
 from entrypoints.container import Container, open_bridge
 
 log = logging.getLogger(__name__)

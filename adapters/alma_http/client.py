@@ -36,14 +36,14 @@ import stamina
 
 from adapters.alma_http.error_envelope import error_class_for, parse_envelope
 from adapters.alma_http.throttle import InstitutionThrottle, LocalStartSchedules, StartSchedules
-from application.alma import (
+from application.shared.alma import (
     AlmaError,
     AlmaOutcomeUnknown,
     AlmaUnavailable,
     RateLimited,
     TransientAlmaError,
 )
-from application.settings import Secret
+from application.shared.connections import Secret
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from application.alma import (
+from application.shared.alma import (
     AlmaError,
     BibNotFound,
     ItemNotFound,

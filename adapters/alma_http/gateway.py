@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 import httpx
 
 from adapters.alma_http.client import AlmaHttpClient
-from application.alma import (
+from application.shared.alma import (
     AlmaBib,
     AlmaCourse,
     AlmaHolding,
@@ -22,7 +22,7 @@ from application.alma import (
     AlmaUser,
     Page,
 )
-from application.settings import Secret
+from application.shared.connections import Secret
 
 V = TypeVar("V")
 MAX_PAGE = 100  # Alma refuses limit > 100

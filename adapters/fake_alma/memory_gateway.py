@@ -7,9 +7,9 @@ fake app. One contract suite (``tests/integration/alma_contract``) holds the two
 
 What the twin does and does not imitate:
 
-* Errors: the state's Alma errors become the typed errors of `application.alma` through the HTTP
-  adapter's own table (`error_class_for`), with the same operation, subject and HTTP status, and
-  a tracking id in Alma's style (its value differs from the one the app would have sent).
+* Errors: the state's Alma errors become the typed errors of `application.shared.alma` through the
+  HTTP adapter's own table (`error_class_for`), with the same operation, subject and HTTP status,
+  and a tracking id in Alma's style (its value differs from the one the app would have sent).
 * Requests the HTTP adapter builds (the 852 holding template, the ``<bib>`` wrapper of a local
   record, the loan body, default paging) are built the same way, so the state sees the same input.
 * JSON goes in and comes out through ``json`` as it would over the wire: no view shares a dict
@@ -36,7 +36,7 @@ from adapters.fake_alma import errors, marc, views
 from adapters.fake_alma.errors import TrackingIds
 from adapters.fake_alma.model import Bib, Institution, UserRequest
 from adapters.fake_alma.state import FakeAlmaState
-from application.alma import (
+from application.shared.alma import (
     AlmaBib,
     AlmaCourse,
     AlmaError,
@@ -52,7 +52,7 @@ from application.alma import (
     Page,
     UnknownInstitution,
 )
-from application.call_pacing import UNPACED
+from application.shared.call_pacing import UNPACED
 
 V = TypeVar("V")
 DEFAULT_GATEWAY_URL = "http://fake-alma"

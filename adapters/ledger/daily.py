@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-from application.ledger_records import DailyCount
+from application.shared.ledger_records import DailyCount
 
 
 def count_per_day(rows: Iterable[tuple[datetime, str | None, str]]) -> list[DailyCount]:

@@ -8,7 +8,7 @@ import re
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from application.ledger_records import LedgerError
+from application.shared.ledger_records import LedgerError
 
 ENVIRONMENT_VARIABLE = "ALMABRIDGE_DATABASE_URL"
 DEFAULT_SQLITE_FILE = "almabridge.db"

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from adapters.config.errors import ConfigError
-from adapters.config.loader import load_settings
-from adapters.config.sources import config_source_from
-from adapters.config.summary import summarise
+from adapters.scf.config.errors import ConfigError
+from adapters.scf.config.loader import load_settings
+from adapters.scf.config.sources import config_source_from
+from adapters.scf.config.summary import summarise
 from entrypoints.cli.exit_codes import ExitCode
 
 app = typer.Typer(

@@ -17,8 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from application.ledger_records import LedgerEvent, Outcome
-from application.ports import Ledger
+from application.ports.ledger import Ledger
+from application.shared.ledger_records import LedgerEvent, Outcome
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.cli.output import events_csv, make_console, plain, short_time, to_json
 from entrypoints.cli.service_options import (

@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.console import Console
 
-from application.ledger_records import LedgerEvent
+from application.shared.ledger_records import LedgerEvent
 
 EVENT_COLUMNS = (
     "id",

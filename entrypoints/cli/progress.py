@@ -20,8 +20,8 @@ from typing import TextIO, TypeVar
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from application.ledger_records import Outcome
-from application.ports import Ledger
+from application.ports.ledger import Ledger
+from application.shared.ledger_records import Outcome
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

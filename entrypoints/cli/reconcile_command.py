@@ -1,9 +1,9 @@
 """`almabridge reconcile INST`: find what differs between the SCF and a member, and repair it.
 
-A thin shell over `application.reconciliation.Reconciliation`: it picks the source of what is
-expected (`--from-publish FILE` or the ledger), shows progress on stderr while the run checks
-and repairs, and prints the findings as a table, JSON or CSV on stdout. Exit code 0 when nothing
-is left to do, 1 when findings remain, 2 for bad usage or configuration.
+A thin shell over `application.scf.reconcile.reconciliation.Reconciliation`: it picks the source of
+what is expected (`--from-publish FILE` or the ledger), shows progress on stderr while the run
+checks and repairs, and prints the findings as a table, JSON or CSV on stdout. Exit code 0 when
+nothing is left to do, 1 when findings remain, 2 for bad usage or configuration.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from application.files import FileError
-from application.ports import Ledger
-from application.reconcile_report import (
+from application.ports.ledger import Ledger
+from application.scf.reconcile.reconciliation import Reconciliation
+from application.scf.reconcile.report import (
     LedgerSource,
     PublishFile,
     ReconcileEntry,
@@ -31,7 +31,7 @@ from application.reconcile_report import (
     ReconcileReport,
     ReconcileSource,
 )
-from application.reconciliation import Reconciliation
+from application.shared.files import FileError
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.cli.output import make_console
 from entrypoints.cli.progress import EventCounter, watch

@@ -20,18 +20,18 @@ from typing import Annotated
 
 import typer
 
-from application.file_batches import CLAIMED_FOLDER, FileToProcess
-from application.ledger_records import (
+from application.ports.ledger import Ledger
+from application.scf.file_batches import CLAIMED_FOLDER, FileToProcess
+from application.scf.requests.forwarding import RequestForwarding
+from application.scf.requests.outcomes import Action
+from application.scf.sync_jobs import SyncJobs
+from application.shared.ledger_records import (
     LedgerRecordNotFound,
     Outcome,
     TransferFile,
     TransferKind,
     TransferStatus,
 )
-from application.ports import Ledger
-from application.request_forwarding import RequestForwarding
-from application.request_outcomes import Action
-from application.sync_jobs import SyncJobs
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.cli.output import make_console
 from entrypoints.cli.service_options import (

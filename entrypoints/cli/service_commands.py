@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from application.settings import Settings
+from application.scf.settings import Settings
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.cli.service_options import (
     ConfigOption,

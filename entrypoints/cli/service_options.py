@@ -16,13 +16,13 @@ from typing import Annotated, NoReturn
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.config.loader import CONFIG_FILE_ENV
 from adapters.ledger.database_url import ENVIRONMENT_VARIABLE as DATABASE_URL_ENV
 from adapters.ledger.database_url import DatabaseUrlError, mask_password
-from application.configuration import ConfigurationError, SettingsHolder
-from application.ledger_records import LedgerNotMigrated
-from application.ports import Ledger
-from application.settings import Settings
+from adapters.scf.config.loader import CONFIG_FILE_ENV
+from application.ports.ledger import Ledger
+from application.scf.configuration import ConfigurationError, SettingsHolder
+from application.scf.settings import Settings
+from application.shared.ledger_records import LedgerNotMigrated
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.container import Container, ServiceCannotStart, prepare_service
 

@@ -16,10 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from application.item_sync_summary import ItemSyncSummary
-from application.request_outcomes import ForwardingSummary
-from application.settings import Settings
-from application.sync_jobs import ItemsJobSummary, SyncJobs
+from application.scf.items.item_sync_summary import ItemSyncSummary
+from application.scf.requests.outcomes import ForwardingSummary
+from application.scf.settings import Settings
+from application.scf.sync_jobs import ItemsJobSummary, SyncJobs
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.cli.output import make_console
 from entrypoints.cli.progress import EventCounter, watch

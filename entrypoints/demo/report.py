@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.table import Table
 
-from application.circulation import CANCEL_SOURCE, SCAN_IN
-from application.ledger_records import InboxDepth, LedgerEvent, Outcome
-from application.ports import Ledger
+from application.ports.ledger import Ledger
+from application.scf.circulation.carry_back import CANCEL_SOURCE, SCAN_IN
+from application.shared.ledger_records import InboxDepth, LedgerEvent, Outcome
 
 SHOWN_ACTIONS = ("item.", "request.", "circulation.", "file.", "items.sync", "logs.")
 

@@ -27,8 +27,8 @@ from adapters.fake_alma.app import create_fake_alma_app
 from adapters.fake_alma.seed import default_seed_path, state_from_file
 from adapters.fake_alma.state import FakeAlmaState
 from adapters.ledger.migrate import upgrade
-from application.log_backup import back_up_logs
-from application.ports import Ledger
+from application.ports.ledger import Ledger
+from application.scf.log_backup import back_up_logs
 from entrypoints.container import Container, open_bridge
 from entrypoints.demo import webhooks
 from entrypoints.demo.alma_files import (

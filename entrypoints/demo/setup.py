@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters.config.loader import CONFIG_FILE_ENV
 from adapters.ledger.database_url import ENVIRONMENT_VARIABLE as DATABASE_URL_ENV
+from adapters.scf.config.loader import CONFIG_FILE_ENV
 
 AB, CD, SCF = "01AAA_AB", "01AAA_CD", "01AAA_RS"
 AB_PUBLISHING_JOB, AB_REQUESTS_JOB = "S987654321", "S123456789"

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from domain.signature import SIGNATURE_HEADER, sign
+from domain.scf.signature import SIGNATURE_HEADER, sign
 
 _ids = itertools.count(1)
 

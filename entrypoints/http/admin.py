@@ -12,9 +12,9 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from adapters.config.errors import ConfigSourceError
-from adapters.config.summary import summarise
-from application.configuration import Reloaded
+from adapters.scf.config.errors import ConfigSourceError
+from adapters.scf.config.summary import summarise
+from application.scf.configuration import Reloaded
 from entrypoints.http.audit import only_parameters
 from entrypoints.http.state import service_of
 

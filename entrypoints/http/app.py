@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapters.ledger.database_url import async_database_url
-from application.ports import Ledger
+from application.ports.ledger import Ledger
 from entrypoints.container import Container, ServiceCannotStart, prepare_service
 from entrypoints.http import admin, audit, health, metrics, openapi, webhooks
 from entrypoints.http.auth import ADMIN_TOKEN_ENV, AdminToken, admin_only

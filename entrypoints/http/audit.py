@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from application.ledger_records import LedgerEvent, Outcome
+from application.shared.ledger_records import LedgerEvent, Outcome
 from entrypoints.http.state import service_of
 
 # RFC 3339 date-time (OpenAPI's `date-time` format): the offset is required, no time is ambiguous.

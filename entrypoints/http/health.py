@@ -16,9 +16,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from application.inbox_records import WORKER_HEARTBEAT
-from application.ledger_records import Outcome
-from application.staff_status import last_requests_sync
+from application.scf.inbox.records import WORKER_HEARTBEAT
+from application.scf.staff_status import last_requests_sync
+from application.shared.ledger_records import Outcome
 from entrypoints.http.state import HttpService, service_of
 
 log = logging.getLogger("almabridge.http.health")

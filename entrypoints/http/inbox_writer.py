@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from application.ledger_records import Outcome
-from application.ports import Clock, Ledger, LedgerUnitOfWork
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger, LedgerUnitOfWork
+from application.shared.ledger_records import Outcome
 
 MAX_GROUP = 100
 """Webhooks per transaction at most, so one slow group cannot hold the lock for long."""

@@ -1,10 +1,10 @@
 """``GET /metrics``: the Prometheus text exposition of everything the bridge counts.
 
-Three sources: the process registry (`application.metrics.Metrics`: webhooks counted here; items
-by outcome, requests by outcome and reason, and the heartbeat counted by the inbox worker running
-in this process), the ledger (inbox depth by status, read at each scrape), and the Alma client
-(calls, 429s and Alma's ``X-Exl-Api-Remaining`` per institution, retries). Labels and help texts
-carry no secret: API keys live only in the client's headers.
+Three sources: the process registry (`application.shared.metrics.Metrics`: webhooks counted here;
+items by outcome, requests by outcome and reason, and the heartbeat counted by the inbox worker
+running in this process), the ledger (inbox depth by status, read at each scrape), and the Alma
+client (calls, 429s and Alma's ``X-Exl-Api-Remaining`` per institution, retries). Labels and help
+texts carry no secret: API keys live only in the client's headers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from application.metrics import Labels, Sample
+from application.shared.metrics import Labels, Sample
 from entrypoints.http.state import HttpService, service_of
 
 log = logging.getLogger("almabridge.http.metrics")

@@ -9,9 +9,10 @@ from typing import cast
 
 from starlette.requests import Request
 
-from application.configuration import SettingsHolder
-from application.metrics import Metrics
-from application.ports import Clock, Ledger
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
+from application.scf.configuration import SettingsHolder
+from application.shared.metrics import Metrics
 from entrypoints.container import Container, ServiceCannotStart
 from entrypoints.http.auth import AdminToken
 from entrypoints.http.inbox_writer import InboxWriter

@@ -34,8 +34,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from application.ports import Clock
-from application.staff_status import (
+from application.ports.clock import Clock
+from application.scf.staff_status import (
     FAILURE_DAYS,
     ReplayResult,
     StaffStatus,

@@ -16,8 +16,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from domain.signature import SIGNATURE_HEADER, verify
-from domain.webhooks import challenge_answer, dedupe_key
+from domain.scf.signature import SIGNATURE_HEADER, verify
+from domain.scf.webhooks import challenge_answer, dedupe_key
 from entrypoints.http.state import HttpService, service_of
 
 log = logging.getLogger("almabridge.http.webhooks")

@@ -11,21 +11,21 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from application.ledger_records import (
-    InboxStatus,
-    JsonObject,
-    LedgerEvent,
-    Outcome,
-    RequestStatus,
-)
-from application.ports import Ledger
-from application.request_forwarding import REQUESTS_SYNC
-from application.staff_status import (
+from application.ports.ledger import Ledger
+from application.scf.requests.forwarding import REQUESTS_SYNC
+from application.scf.staff_status import (
     CHART_DAYS,
     FAILURE_DAYS,
     ITEM_MIRRORED,
     ITEMS_SYNC,
     REQUEST_FORWARDED,
+)
+from application.shared.ledger_records import (
+    InboxStatus,
+    JsonObject,
+    LedgerEvent,
+    Outcome,
+    RequestStatus,
 )
 from tests.integration.ledger.support import FakeClock
 

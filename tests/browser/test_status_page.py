@@ -40,7 +40,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from adapters.ledger.migrate import upgrade
 from adapters.ledger.sql import SqlLedger
-from application.ledger_records import InboxMessage, InboxStatus
+from application.shared.ledger_records import InboxMessage, InboxStatus
 from entrypoints.http import create_app
 from tests.browser.status_seed import (
     AB,

@@ -44,8 +44,8 @@ from adapters.ledger.engine import READ_ONLY, create_ledger_engine
 from adapters.ledger.migrate import upgrade
 from adapters.ledger.sql import rows as sql_rows
 from adapters.ledger.tables import inbox_messages
-from application.ledger_records import InboxMessage, InboxStatus
-from domain.signature import SIGNATURE_HEADER, sign
+from application.shared.ledger_records import InboxMessage, InboxStatus
+from domain.scf.signature import SIGNATURE_HEADER, sign
 from entrypoints.demo import webhooks
 from entrypoints.demo.alma_files import PublishedItem, PublishedRecord
 from entrypoints.demo.scenario import Demo

@@ -23,7 +23,7 @@ import pytest
 
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
-from application.ledger_records import InboxMessage, InboxStatus
+from application.shared.ledger_records import InboxMessage, InboxStatus
 from entrypoints.demo import webhooks
 from entrypoints.demo.alma_files import PublishedRecord, publishing_archive
 from entrypoints.demo.setup import AB, AB_PUBLISHING_JOB, CD, SCF

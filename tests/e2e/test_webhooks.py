@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.fake_alma.state import FakeAlmaState
-from domain.signature import SIGNATURE_HEADER, sign
+from domain.scf.signature import SIGNATURE_HEADER, sign
 from entrypoints.demo import webhooks
 from entrypoints.demo.setup import AB, AB_PUBLISHING_JOB, AB_REQUESTS_JOB, SCF
 from tests.e2e.harness import BridgeApi, alma_side, running_service

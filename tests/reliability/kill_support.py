@@ -33,8 +33,8 @@ from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
 from adapters.ledger.engine import create_ledger_engine
 from adapters.ledger.tables import events, forwarded_requests, mirrored_items
-from application.ledger_records import Outcome as EventOutcome
-from domain.comments import parse_internal_identifier
+from application.shared.ledger_records import Outcome as EventOutcome
+from domain.scf.requests.comments import parse_internal_identifier
 from entrypoints.demo.alma_files import PublishedRecord
 from entrypoints.demo.setup import AB, SCF
 from tests.e2e.harness import seed_remote_storage

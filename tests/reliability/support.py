@@ -24,27 +24,29 @@ from sqlalchemy import select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.alma_http.client import AlmaHttpClient, RetryPolicy
-from adapters.alma_http.directory import HttpAlmaDirectory
 from adapters.fake_alma.app import create_fake_alma_app
 from adapters.fake_alma.call_log import CallLog
 from adapters.fake_alma.faults import Decision, FaultConfig, FaultInjector
 from adapters.fake_alma.state import FakeAlmaState
-from adapters.files.memory import InMemoryFileTransfer, MemoryFiles
-from adapters.formats.publishing import MarcPublishingFiles
-from adapters.formats.request_xml import XmlRequestFiles
 from adapters.ledger import tables
 from adapters.ledger.engine import create_ledger_engine
 from adapters.ledger.migrate import upgrade
 from adapters.ledger.sql import SqlLedger
-from adapters.reports.csv_reports import MemoryFailureReports
-from application.bridge import Bridge
-from application.inbox_worker import InboxWorker, RetryBackoff
-from application.ledger_records import LedgerEvent
-from application.metrics import Metrics
-from application.ports import FileTransfer, Ledger, PublishingFiles
-from application.settings import Settings
-from application.webhook_handlers import BridgeHandlers
-from domain.webhooks import dedupe_key
+from adapters.scf.alma_directory import HttpAlmaDirectory
+from adapters.scf.formats.publishing import MarcPublishingFiles
+from adapters.scf.formats.request_xml import XmlRequestFiles
+from adapters.scf.reports.csv_reports import MemoryFailureReports
+from adapters.transfer.memory import InMemoryFileTransfer, MemoryFiles
+from application.ports.ledger import Ledger
+from application.ports.transfer import FileTransfer
+from application.scf.bridge import Bridge
+from application.scf.inbox.handlers import BridgeHandlers
+from application.scf.inbox.worker import InboxWorker, RetryBackoff
+from application.scf.ports import PublishingFiles
+from application.scf.settings import Settings
+from application.shared.ledger_records import LedgerEvent
+from application.shared.metrics import Metrics
+from domain.scf.webhooks import dedupe_key
 from entrypoints.demo.servers import http_server
 from tests.integration.ledger.support import TEST_DATABASE_ENV, FakeClock, database
 from tests.scenarios.world import example_settings

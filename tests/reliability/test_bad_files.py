@@ -22,8 +22,8 @@ from typing import Any
 from adapters.fake_alma.faults import FaultConfig, FaultInjector
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
-from adapters.formats.archives import ArchiveLimits
-from adapters.formats.publishing import MarcPublishingFiles
+from adapters.scf.formats.archives import ArchiveLimits
+from adapters.scf.formats.publishing import MarcPublishingFiles
 from entrypoints.demo import webhooks
 from tests.reliability import tally
 from tests.reliability.support import open_rig, table_rows

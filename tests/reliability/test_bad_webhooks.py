@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.signature import SIGNATURE_HEADER, sign
-from domain.webhooks import dedupe_key
+from domain.scf.signature import SIGNATURE_HEADER, sign
+from domain.scf.webhooks import dedupe_key
 from entrypoints.demo import webhooks
 from entrypoints.demo.setup import AB, AB_PUBLISHING_JOB, AB_REQUESTS_JOB, SCF
 from tests.e2e.harness import BridgeApi, alma_side, running_service

@@ -35,8 +35,8 @@ from sqlalchemy import func, select
 from adapters.fake_alma.state import FakeAlmaState
 from adapters.ledger.sql import SqlLedger
 from adapters.ledger.tables import inbox_messages
-from application.ledger_records import MirrorState, RequestStatus
-from domain.cancellations import NOT_FULFILLED_BY_SCF
+from application.shared.ledger_records import MirrorState, RequestStatus
+from domain.scf.requests.cancellations import NOT_FULFILLED_BY_SCF
 from entrypoints.demo import webhooks
 from entrypoints.demo.alma_files import publishing_archive, request_export
 from entrypoints.demo.setup import AB, AB_PUBLISHING_JOB, AB_REQUESTS_JOB

@@ -29,7 +29,7 @@ import pytest
 from adapters.fake_alma.faults import Decision, FaultConfig, FaultInjector
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
-from domain.comments import parse_internal_identifier
+from domain.scf.requests.comments import parse_internal_identifier
 from entrypoints.demo import webhooks
 from tests.reliability import tally
 from tests.reliability.support import faults_seen, open_rig, table_rows

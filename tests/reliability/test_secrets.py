@@ -25,10 +25,10 @@ import pytest
 
 from adapters.fake_alma.faults import FaultConfig, FaultInjector
 from adapters.fake_alma.seed import state_from_file
-from adapters.files import SftpFileTransfer
-from application.files import HostKeyRefused
-from application.item_sync import ItemSync
-from application.settings import Secret
+from adapters.transfer import SftpFileTransfer
+from application.scf.items.item_sync import ItemSync
+from application.shared.connections import Secret
+from application.shared.files import HostKeyRefused
 from entrypoints.demo import webhooks
 from entrypoints.demo.setup import AB, AB_PUBLISHING_JOB, AB_REQUESTS_JOB, CD, SCF, write_conf
 from tests.e2e.harness import ADMIN_TOKEN, AlmaSide, BridgeApi, ServiceProcess, alma_side, until

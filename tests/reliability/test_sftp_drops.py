@@ -21,8 +21,8 @@ from pathlib import Path
 from adapters.fake_alma.faults import FaultConfig, FaultInjector
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
-from adapters.files import RetryPolicy, SftpFileTransfer
-from application.settings import Secret
+from adapters.transfer import RetryPolicy, SftpFileTransfer
+from application.shared.connections import Secret
 from entrypoints.demo import webhooks
 from tests.integration.files.servers import PASSWORD, USER, Faults, sftp_server
 from tests.reliability import tally

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.file_batches import FileBatches
-from application.ledger_records import TransferKind
+from application.scf.file_batches import FileBatches
+from application.shared.ledger_records import TransferKind
 from tests.scenarios.world import AB, marc_record, open_world, request_export
 
 

@@ -18,24 +18,25 @@ from typing import Literal
 import httpx
 
 from adapters.alma_http.client import AlmaHttpClient, RetryPolicy
-from adapters.alma_http.directory import HttpAlmaDirectory
-from adapters.config.loader import settings_from_bytes
 from adapters.fake_alma.app import create_fake_alma_app
 from adapters.fake_alma.faults import FaultConfig, FaultInjector
 from adapters.fake_alma.memory_gateway import InMemoryAlmaDirectory
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
-from adapters.files.memory import InMemoryFileTransfer, MemoryFiles
-from adapters.formats.publishing import MarcPublishingFiles
-from adapters.formats.request_xml import XmlRequestFiles
 from adapters.ledger.memory import MemoryLedger
 from adapters.ledger.migrate import upgrade
 from adapters.ledger.sql import SqlLedger
-from adapters.reports.csv_reports import MemoryFailureReports
-from application.bridge import Bridge
-from application.ledger_records import LedgerEvent
-from application.ports import AlmaDirectory, AlmaGateway, Ledger
-from application.settings import Settings
+from adapters.scf.alma_directory import HttpAlmaDirectory
+from adapters.scf.config.loader import settings_from_bytes
+from adapters.scf.formats.publishing import MarcPublishingFiles
+from adapters.scf.formats.request_xml import XmlRequestFiles
+from adapters.scf.reports.csv_reports import MemoryFailureReports
+from adapters.transfer.memory import InMemoryFileTransfer, MemoryFiles
+from application.ports.alma import AlmaDirectory, AlmaGateway
+from application.ports.ledger import Ledger
+from application.scf.bridge import Bridge
+from application.scf.settings import Settings
+from application.shared.ledger_records import LedgerEvent
 from tests.integration.ledger.support import FakeClock, database
 
 REPOSITORY = Path(__file__).resolve().parents[2]

@@ -78,7 +78,7 @@ def test_cli_path_imports_asyncssh_under_warnings_as_errors() -> None:
         "-W",
         "error",
         "-c",
-        "import entrypoints.cli, adapters.files.sftp, asyncssh, asyncssh.crypto.dsa",
+        "import entrypoints.cli, adapters.transfer.sftp, asyncssh, asyncssh.crypto.dsa",
     )
 
     assert result.returncode == 0, result.stderr
@@ -101,7 +101,8 @@ def test_dsa_used_outside_asyncssh_still_errors_on_the_cli_path() -> None:
     code = (
         "import entrypoints.cli, warnings\n"
         "from cryptography.utils import CryptographyDeprecationWarning as W\n"
-        "warnings.warn_explicit('DSA elsewhere', W, 'sftp.py', 1, module='adapters.files.sftp')\n"
+        "warnings.warn_explicit('DSA elsewhere', W, 'sftp.py', 1,"
+        " module='adapters.transfer.sftp')\n"
     )
     result = _python("-W", "error", "-c", code)
 
@@ -120,7 +121,7 @@ def test_the_suite_ignores_the_dsa_warning_from_asyncssh(module: str) -> None:
     [
         (CryptographyDeprecationWarning, "asyncssh.crypto.dsa_other"),
         (CryptographyDeprecationWarning, "asyncssh.connection"),
-        (CryptographyDeprecationWarning, "adapters.files.sftp"),
+        (CryptographyDeprecationWarning, "adapters.transfer.sftp"),
         (DeprecationWarning, "entrypoints.cli.app"),
         (UserWarning, "asyncssh.crypto.dsa"),
     ],

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adapters.ledger.memory.state import Workspace, json_copy, utc
-from application.ledger_records import JsonObject, LedgerEvent, Outcome
-from application.ports import Clock
+from application.ports.clock import Clock
+from application.shared.ledger_records import JsonObject, LedgerEvent, Outcome
 
 
 class MemoryEventRepository:

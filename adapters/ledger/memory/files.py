@@ -6,13 +6,13 @@ from collections.abc import Collection
 from dataclasses import replace
 
 from adapters.ledger.memory.state import Workspace, utc
-from application.ledger_records import (
+from application.ports.clock import Clock
+from application.shared.ledger_records import (
     LedgerRecordNotFound,
     TransferFile,
     TransferKind,
     TransferStatus,
 )
-from application.ports import Clock
 
 
 class MemoryTransferFileRepository:

@@ -7,8 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from adapters.ledger.memory.state import Workspace, utc
-from application.ledger_records import InboxAdded, InboxMessage, InboxStatus, LedgerRecordNotFound
-from application.ports import Clock
+from application.ports.clock import Clock
+from application.shared.ledger_records import (
+    InboxAdded,
+    InboxMessage,
+    InboxStatus,
+    LedgerRecordNotFound,
+)
 
 # A replay may revive these; a done message stays done and a processing one belongs to a worker.
 _REQUEUEABLE = frozenset({InboxStatus.PENDING, InboxStatus.DEAD})

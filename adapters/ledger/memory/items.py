@@ -7,8 +7,8 @@ from dataclasses import replace
 from typing import Any
 
 from adapters.ledger.memory.state import Workspace, utc
-from application.ledger_records import MirroredItem, MirrorState
-from application.ports import Clock
+from application.ports.clock import Clock
+from application.shared.ledger_records import MirroredItem, MirrorState
 
 
 class MemoryMirroredItemRepository:

@@ -21,7 +21,9 @@ from adapters.ledger.memory.inbox import MemoryInboxRepository
 from adapters.ledger.memory.items import MemoryMirroredItemRepository
 from adapters.ledger.memory.requests import MemoryForwardedRequestRepository
 from adapters.ledger.memory.state import LedgerState, Workspace, utc
-from application.ledger_records import (
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
+from application.shared.ledger_records import (
     DailyCount,
     InboxDepth,
     InboxMessage,
@@ -31,7 +33,6 @@ from application.ledger_records import (
     Outcome,
     RequestRecord,
 )
-from application.ports import Clock, Ledger
 
 
 class MemoryUnitOfWork:

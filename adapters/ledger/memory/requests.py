@@ -6,8 +6,8 @@ from collections.abc import Collection
 from dataclasses import replace
 
 from adapters.ledger.memory.state import Workspace, json_copy, utc
-from application.ledger_records import ForwardedRequest, JsonObject, RequestStatus
-from application.ports import Clock
+from application.ports.clock import Clock
+from application.shared.ledger_records import ForwardedRequest, JsonObject, RequestStatus
 
 
 class MemoryForwardedRequestRepository:

@@ -6,7 +6,7 @@ import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from application.ledger_records import (
+from application.shared.ledger_records import (
     ForwardedRequest,
     InboxMessage,
     JsonObject,

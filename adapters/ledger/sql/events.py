@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.ledger.sql import rows as sql_rows
 from adapters.ledger.tables import events
-from application.ledger_records import JsonObject, LedgerEvent, Outcome
-from application.ports import Clock
+from application.ports.clock import Clock
+from application.shared.ledger_records import JsonObject, LedgerEvent, Outcome
 
 
 class SqlEventRepository:

@@ -9,13 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.ledger.sql import rows as sql_rows
 from adapters.ledger.tables import transfer_files
-from application.ledger_records import (
+from application.ports.clock import Clock
+from application.shared.ledger_records import (
     LedgerRecordNotFound,
     TransferFile,
     TransferKind,
     TransferStatus,
 )
-from application.ports import Clock
 
 
 class SqlTransferFileRepository:

@@ -10,8 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.ledger.sql import rows as sql_rows
 from adapters.ledger.sql.support import require_aware, upsert_insert
 from adapters.ledger.tables import inbox_messages
-from application.ledger_records import InboxAdded, InboxMessage, InboxStatus, LedgerRecordNotFound
-from application.ports import Clock
+from application.ports.clock import Clock
+from application.shared.ledger_records import (
+    InboxAdded,
+    InboxMessage,
+    InboxStatus,
+    LedgerRecordNotFound,
+)
 
 # A replay may revive these; a done message stays done and a processing one belongs to a worker.
 _REQUEUEABLE = (InboxStatus.PENDING.value, InboxStatus.DEAD.value)

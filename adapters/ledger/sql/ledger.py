@@ -23,7 +23,9 @@ from adapters.ledger.sql.locks import held
 from adapters.ledger.sql.requests import SqlForwardedRequestRepository
 from adapters.ledger.sql.support import require_aware
 from adapters.ledger.tables import events, forwarded_requests, inbox_messages, mirrored_items
-from application.ledger_records import (
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
+from application.shared.ledger_records import (
     DailyCount,
     InboxDepth,
     InboxMessage,
@@ -34,7 +36,6 @@ from application.ledger_records import (
     Outcome,
     RequestRecord,
 )
-from application.ports import Clock, Ledger
 
 
 class SqlUnitOfWork:

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.ledger.sql import rows as sql_rows
 from adapters.ledger.sql.support import upsert_insert
 from adapters.ledger.tables import forwarded_requests
-from application.ledger_records import ForwardedRequest, JsonObject, RequestStatus
-from application.ports import Clock
+from application.ports.clock import Clock
+from application.shared.ledger_records import ForwardedRequest, JsonObject, RequestStatus
 
 
 class SqlForwardedRequestRepository:

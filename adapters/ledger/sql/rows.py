@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from application.ledger_records import (
+from application.shared.ledger_records import (
     ForwardedRequest,
     InboxMessage,
     InboxStatus,

@@ -19,8 +19,6 @@ from typing import Literal
 import httpx
 
 from adapters.alma_http.client import AlmaHttpClient, RetryPolicy
-from adapters.alma_http.directory import HttpAlmaDirectory
-from adapters.config.loader import settings_from_bytes
 from adapters.fake_alma import (
     FakeAlmaState,
     FaultConfig,
@@ -30,8 +28,10 @@ from adapters.fake_alma import (
     state_from_file,
 )
 from adapters.fake_alma.memory_gateway import InMemoryAlmaDirectory
-from application.alma import AlmaItem
-from application.ports import AlmaDirectory, AlmaGateway
+from adapters.scf.alma_directory import HttpAlmaDirectory
+from adapters.scf.config.loader import settings_from_bytes
+from application.ports.alma import AlmaDirectory, AlmaGateway
+from application.shared.alma import AlmaItem
 
 BackendName = Literal["memory", "http"]
 BACKENDS: tuple[BackendName, ...] = ("memory", "http")

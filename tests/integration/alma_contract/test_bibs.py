@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.alma import AlmaError, BibNotFound
+from application.shared.alma import AlmaError, BibNotFound
 from tests.integration.alma_contract.support import (
     AB,
     NZ_ABSENT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.alma import AlmaError
+from application.shared.alma import AlmaError
 from tests.integration.alma_contract.support import AB, Backend
 
 

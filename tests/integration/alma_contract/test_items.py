@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.alma import AlmaError, ItemNotFound
+from application.shared.alma import AlmaError, ItemNotFound
 from tests.integration.alma_contract.support import (
     AB,
     SCF_DESK,

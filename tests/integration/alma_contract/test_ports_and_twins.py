@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 from adapters.alma_http.client import AlmaHttpClient
-from adapters.alma_http.directory import HttpAlmaDirectory
 from adapters.alma_http.gateway import HttpAlmaGateway
-from adapters.config.loader import settings_from_bytes
 from adapters.fake_alma import state_from_file
 from adapters.fake_alma.memory_gateway import InMemoryAlmaDirectory, InMemoryAlmaGateway
-from application.alma import AlmaError, Page, UnknownInstitution
-from application.ports import AlmaDirectory, AlmaGateway
-from application.settings import Secret
+from adapters.scf.alma_directory import HttpAlmaDirectory
+from adapters.scf.config.loader import settings_from_bytes
+from application.ports.alma import AlmaDirectory, AlmaGateway
+from application.shared.alma import AlmaError, Page, UnknownInstitution
+from application.shared.connections import Secret
 from tests.integration.alma_contract.support import (
     AB,
     CD,

@@ -18,8 +18,8 @@ from adapters.fake_alma.app import create_fake_alma_app
 from adapters.fake_alma.faults import FaultConfig, FaultInjector
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
-from application.alma import AlmaError, AlmaOutcomeUnknown
-from application.settings import Secret
+from application.shared.alma import AlmaError, AlmaOutcomeUnknown
+from application.shared.connections import Secret
 from entrypoints.demo.servers import http_server
 from tests.reliability.support import LateResets
 

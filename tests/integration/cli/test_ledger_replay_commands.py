@@ -15,7 +15,7 @@ import pytest
 
 from adapters.ledger.clock import SystemClock
 from adapters.ledger.sql import SqlLedger
-from application.ledger_records import InboxStatus
+from application.shared.ledger_records import InboxStatus
 from entrypoints.cli.ledger_commands import parse_moment
 from entrypoints.demo.alma_files import PublishedItem, PublishedRecord, publishing_archive
 from tests.integration.cli.support import AB, Bridge, bridge_at

@@ -12,20 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from adapters.config.errors import ConfigError
-from adapters.config.loader import settings_from_bytes
 from adapters.fake_alma.memory_gateway import InMemoryAlmaDirectory
 from adapters.fake_alma.seed import state_from_file
-from adapters.files.memory import InMemoryFileTransfer, MemoryFiles
-from adapters.formats.publishing import MarcPublishingFiles
-from adapters.formats.request_xml import XmlRequestFiles
 from adapters.ledger.memory import MemoryLedger
 from adapters.ledger.migrate import upgrade
-from adapters.reports.csv_reports import MemoryFailureReports
-from application.bridge import Bridge
-from application.files import TransferError
-from application.log_backup import BACKUP_ACTION, back_up_logs, next_backup_at
-from application.settings import LogBackup, Settings
+from adapters.scf.config.errors import ConfigError
+from adapters.scf.config.loader import settings_from_bytes
+from adapters.scf.formats.publishing import MarcPublishingFiles
+from adapters.scf.formats.request_xml import XmlRequestFiles
+from adapters.scf.reports.csv_reports import MemoryFailureReports
+from adapters.transfer.memory import InMemoryFileTransfer, MemoryFiles
+from application.scf.bridge import Bridge
+from application.scf.log_backup import BACKUP_ACTION, back_up_logs, next_backup_at
+from application.scf.settings import LogBackup, Settings
+from application.shared.files import TransferError
 from entrypoints.container import Container
 from entrypoints.log_backup_runtime import install_log_file, run_log_backup
 from tests.integration.cli.support import EXAMPLE_CONF

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from adapters.ledger.memory import MemoryLedger
-from application.ledger_records import Outcome
-from application.ports import Ledger
+from application.ports.ledger import Ledger
+from application.shared.ledger_records import Outcome
 from entrypoints.cli.progress import EventCounter, watch
 from tests.integration.ledger.support import FakeClock
 

@@ -19,7 +19,7 @@ import pytest
 
 from adapters.ledger.clock import SystemClock
 from adapters.ledger.sql import SqlLedger
-from application.ledger_records import InboxStatus
+from application.shared.ledger_records import InboxStatus
 from entrypoints.cli import app
 from tests.integration.cli.support import REPOSITORY, Bridge, bridge_at, runner
 

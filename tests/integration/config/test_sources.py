@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from adapters.config import ConfigError, ConfigSourceError, config_source_from, load_settings
-from adapters.config.sources import (
+from adapters.scf.config import ConfigError, ConfigSourceError, config_source_from, load_settings
+from adapters.scf.config.sources import (
     MAX_CONFIG_BYTES,
     FileConfigSource,
     FtpConfigSource,

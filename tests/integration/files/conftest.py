@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.files import (
+from adapters.transfer import (
     BaseFileTransfer,
     FtpFileTransfer,
     InMemoryFileTransfer,
@@ -22,7 +22,7 @@ from adapters.files import (
     RetryPolicy,
     SftpFileTransfer,
 )
-from application.settings import Secret
+from application.shared.connections import Secret
 from tests.integration.files.servers import (
     PASSWORD,
     USER,

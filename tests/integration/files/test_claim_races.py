@@ -11,8 +11,8 @@ import errno
 
 import pytest
 
-from adapters.files import InMemoryFileTransfer, MemoryFiles, RetryPolicy
-from application.files import ClaimedFile, RemoteFile, TransferError
+from adapters.transfer import InMemoryFileTransfer, MemoryFiles, RetryPolicy
+from application.shared.files import ClaimedFile, RemoteFile, TransferError
 
 ITEMS = "/alma/01AAA_AB/items"
 FILE = RemoteFile(folder=ITEMS, name="a.xml")

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterable
 
 import pytest
 
-from adapters.files import BaseFileTransfer, RemoteNotFound
-from application.files import ClaimedFile, RemoteFile, TransferError
-from application.ports import FileTransfer
+from adapters.transfer import BaseFileTransfer, RemoteNotFound
+from application.ports.transfer import FileTransfer
+from application.shared.files import ClaimedFile, RemoteFile, TransferError
 from tests.integration.files.conftest import ITEMS, Rig
 
 OLD = f"{ITEMS}/OLD"

@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from adapters.config.mapping import resolve_transfer
-from adapters.files import FtpFileTransfer, LocalFileTransfer, SftpFileTransfer, file_transfer_for
-from application.settings import FileServer, Secret, TransferProtocol
+from adapters.scf.config.mapping import resolve_transfer
+from adapters.transfer import (
+    FtpFileTransfer,
+    LocalFileTransfer,
+    SftpFileTransfer,
+    file_transfer_for,
+)
+from application.shared.connections import FileServer, Secret, TransferProtocol
 from tests.integration.files.conftest import ITEMS, Rig
 from tests.integration.files.servers import PASSWORD
 

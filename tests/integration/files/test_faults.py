@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from application.files import ClaimedFile, RemoteFile, TransferError
+from application.shared.files import ClaimedFile, RemoteFile, TransferError
 from tests.integration.files.conftest import ITEMS, KINDS, SERVERS, Rig
 
 OLD = f"{ITEMS}/OLD"

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from adapters.files import FtpFileTransfer, LoginRefused, SftpFileTransfer
-from application.files import TransferError
-from application.settings import Secret
+from adapters.transfer import FtpFileTransfer, LoginRefused, SftpFileTransfer
+from application.shared.connections import Secret
+from application.shared.files import TransferError
 from tests.integration.files.conftest import FAST_RETRY, ITEMS, SERVERS, Rig
 from tests.integration.files.servers import PASSWORD
 

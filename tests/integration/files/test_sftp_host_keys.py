@@ -9,9 +9,9 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from adapters.files import SftpFileTransfer
-from application.files import HostKeyRefused
-from application.settings import Secret
+from adapters.transfer import SftpFileTransfer
+from application.shared.connections import Secret
+from application.shared.files import HostKeyRefused
 from tests.integration.files.conftest import FAST_RETRY, ITEMS
 from tests.integration.files.servers import PASSWORD, USER, Faults, SftpServer, sftp_server
 

@@ -17,8 +17,8 @@ import httpx
 from starlette.applications import Starlette
 
 from adapters.ledger.migrate import upgrade
-from application.ports import Ledger
-from domain.signature import SIGNATURE_HEADER, sign
+from application.ports.ledger import Ledger
+from domain.scf.signature import SIGNATURE_HEADER, sign
 from entrypoints.container import Container
 from entrypoints.http import create_app
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from application.ledger_records import Outcome, RequestStatus
+from application.shared.ledger_records import Outcome, RequestStatus
 from tests.integration.http.support import Service, admin
 
 AB = "01AAA_AB"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from adapters.ledger.sql import SqlLedger
-from application.ledger_records import Outcome
+from application.shared.ledger_records import Outcome
 from entrypoints.container import Container, ServiceCannotStart
 from tests.integration.http.support import (
     LOAN_RETURNED,

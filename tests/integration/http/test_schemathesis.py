@@ -21,7 +21,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.python import asgi
 
 from adapters.ledger.migrate import upgrade
-from domain.signature import SIGNATURE_HEADER, sign
+from domain.scf.signature import SIGNATURE_HEADER, sign
 from entrypoints.http import create_app
 from entrypoints.http.openapi import document
 from tests.integration.http.support import (

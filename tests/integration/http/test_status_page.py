@@ -16,9 +16,9 @@ from dependency_injector import providers
 from adapters.ledger.memory import MemoryLedger
 from adapters.ledger.migrate import upgrade
 from adapters.ledger.sql import SqlLedger
-from application.ledger_records import DailyCount, InboxStatus, LedgerEvent, Outcome
-from application.ports import Ledger
-from application.staff_status import chart_days, series_of, summarise_webhook
+from application.ports.ledger import Ledger
+from application.scf.staff_status import chart_days, series_of, summarise_webhook
+from application.shared.ledger_records import DailyCount, InboxStatus, LedgerEvent, Outcome
 from entrypoints.http import create_app
 from entrypoints.http.status_page import (
     ASSETS,

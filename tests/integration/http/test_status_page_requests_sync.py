@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.fake_alma.faults import FaultConfig
-from application.ledger_records import Outcome
-from application.request_forwarding import REQUESTS_SYNC, RequestForwarding
-from application.staff_status import StaffStatus
+from application.scf.requests.forwarding import REQUESTS_SYNC, RequestForwarding
+from application.scf.staff_status import StaffStatus
+from application.shared.ledger_records import Outcome
 from tests.scenarios.requests.support import forward, member_item_request, mirror, record_mirror
 from tests.scenarios.world import AB, CD, open_world, request_export
 

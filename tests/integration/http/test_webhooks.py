@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from application.ledger_records import InboxDepth, Outcome
-from domain.webhooks import dedupe_key
+from application.shared.ledger_records import InboxDepth, Outcome
+from domain.scf.webhooks import dedupe_key
 from entrypoints.container import ServiceCannotStart
 from entrypoints.http.inbox_writer import InboxWriter
 from tests.integration.http.support import (

@@ -14,7 +14,7 @@ import pytest
 from adapters.ledger.memory import MemoryLedger
 from adapters.ledger.migrate import upgrade
 from adapters.ledger.sql import SqlLedger
-from application.ports import Ledger
+from application.ports.ledger import Ledger
 from tests.integration.ledger.support import Backend, FakeClock, database
 
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from adapters.ledger.database_url import mask_password
-from application.ports import Ledger
+from application.ports.ledger import Ledger
 
 TEST_DATABASE_ENV = "ALMABRIDGE_TEST_DATABASE_URL"
 START = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from application.ledger_records import (
+from application.ports.ledger import Ledger
+from application.shared.ledger_records import (
     LedgerRecordNotFound,
     MirrorState,
     Outcome,
     TransferKind,
     TransferStatus,
 )
-from application.ports import Ledger
 from tests.integration.ledger.support import Backend
 
 SHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from application.ledger_records import InboxStatus, LedgerRecordNotFound
-from application.ports import Ledger
+from application.ports.ledger import Ledger
+from application.shared.ledger_records import InboxStatus, LedgerRecordNotFound
 from tests.integration.ledger.support import Backend
 
 LEASE = timedelta(minutes=5)

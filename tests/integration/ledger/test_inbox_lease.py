@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from application.ledger_records import InboxStatus, LedgerRecordNotFound
-from application.ports import Ledger
+from application.ports.ledger import Ledger
+from application.shared.ledger_records import InboxStatus, LedgerRecordNotFound
 from tests.integration.ledger.support import Backend
 from tests.integration.ledger.test_inbox import add_messages
 

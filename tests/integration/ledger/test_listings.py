@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from application.ledger_records import (
+from application.ports.ledger import Ledger
+from application.shared.ledger_records import (
     DailyCount,
     InboxStatus,
     MirrorState,
     Outcome,
     RequestStatus,
 )
-from application.ports import Ledger
 from tests.integration.ledger.support import Backend
 
 

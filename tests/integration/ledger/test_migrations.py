@@ -17,7 +17,7 @@ from adapters.ledger.engine import create_ledger_engine
 from adapters.ledger.migrate import alembic_config, current_revision, head_revision, upgrade
 from adapters.ledger.sql import SqlLedger
 from adapters.ledger.tables import metadata
-from application.ledger_records import LedgerNotMigrated
+from application.shared.ledger_records import LedgerNotMigrated
 from tests.integration.ledger.support import FakeClock
 
 

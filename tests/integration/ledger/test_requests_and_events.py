@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from application.ledger_records import JsonObject, Outcome, RequestStatus
-from application.ports import Ledger
+from application.ports.ledger import Ledger
+from application.shared.ledger_records import JsonObject, Outcome, RequestStatus
 from tests.integration.ledger.support import Backend
 
 REQUEST_DATA: JsonObject = {

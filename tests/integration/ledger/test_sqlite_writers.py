@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from adapters.ledger.migrate import upgrade
 from adapters.ledger.sql import SqlLedger
-from application.ports import Ledger
+from application.ports.ledger import Ledger
 from tests.integration.ledger.support import FakeClock, sqlite_file_url
 
 TASKS = 8

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from application.ledger_records import Outcome, TransferKind
-from application.ports import Ledger
+from application.ports.ledger import Ledger
+from application.shared.ledger_records import Outcome, TransferKind
 from tests.integration.ledger.support import Backend
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.reports.csv_reports import CsvFailureReports, MemoryFailureReports
-from application.ports import FailureReports
-from application.reports import ReportName, ReportRow
+from adapters.scf.reports.csv_reports import CsvFailureReports, MemoryFailureReports
+from application.scf.ports import FailureReports
+from application.scf.reports import ReportName, ReportRow
 
 DAY = datetime(2026, 11, 22, 23, 59, tzinfo=UTC)
 

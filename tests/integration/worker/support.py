@@ -15,17 +15,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from application.circulation import SCAN_IN, CirculationOutcome
-from application.inbox_worker import InboxWorker, RetryBackoff
-from application.item_sync_summary import ItemSyncSummary
-from application.ledger_records import InboxMessage, LedgerEvent, Outcome
-from application.metrics import Metrics
-from application.ports import Clock, Ledger
-from application.request_outcomes import ForwardingSummary
-from application.sync_jobs import ItemsJobSummary
-from application.webhook_handlers import WebhookHandlers
-from domain.institutions import Consortium
-from domain.webhooks import LoanReturned, RequestCanceled, dedupe_key
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
+from application.scf.circulation.carry_back import SCAN_IN, CirculationOutcome
+from application.scf.inbox.handlers import WebhookHandlers
+from application.scf.inbox.worker import InboxWorker, RetryBackoff
+from application.scf.items.item_sync_summary import ItemSyncSummary
+from application.scf.requests.outcomes import ForwardingSummary
+from application.scf.sync_jobs import ItemsJobSummary
+from application.shared.ledger_records import InboxMessage, LedgerEvent, Outcome
+from application.shared.metrics import Metrics
+from domain.scf.institutions import Consortium
+from domain.scf.webhooks import LoanReturned, RequestCanceled, dedupe_key
 from tests.scenarios.world import SCF, example_settings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "alma"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from application.ledger_records import InboxStatus, Outcome
+from application.shared.ledger_records import InboxStatus, Outcome
 from tests.integration.ledger.support import Backend
 from tests.integration.worker.support import (
     AB_PUBLISHING_JOB,

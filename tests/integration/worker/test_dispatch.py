@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from application.circulation import CANCEL_SOURCE, SCAN_IN
-from application.inbox_records import INBOX_PROCESSED, ITEMS, REQUESTS, WORKER_HEARTBEAT
-from application.ledger_records import InboxStatus, Outcome, RequestStatus
-from application.metrics import Metrics
-from application.webhook_handlers import BridgeHandlers
+from application.scf.circulation.carry_back import CANCEL_SOURCE, SCAN_IN
+from application.scf.inbox.handlers import BridgeHandlers
+from application.scf.inbox.records import INBOX_PROCESSED, ITEMS, REQUESTS, WORKER_HEARTBEAT
+from application.shared.ledger_records import InboxStatus, Outcome, RequestStatus
+from application.shared.metrics import Metrics
 from tests.integration.worker.support import (
     AB_PUBLISHING_JOB,
     AB_REQUESTS_JOB,

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from application.inbox_records import INBOX_LEASES_LOST, WORKER_HEARTBEAT
-from application.ledger_records import InboxMessage, InboxStatus, Outcome
-from application.metrics import Metrics
-from application.ports import Ledger, LedgerUnitOfWork
+from application.ports.ledger import Ledger, LedgerUnitOfWork
+from application.scf.inbox.records import INBOX_LEASES_LOST, WORKER_HEARTBEAT
+from application.shared.ledger_records import InboxMessage, InboxStatus, Outcome
+from application.shared.metrics import Metrics
 from entrypoints.worker_runtime import DEFAULT_LEASE
 from tests.integration.ledger.support import Backend
 from tests.integration.worker.support import (

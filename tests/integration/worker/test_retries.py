@@ -10,14 +10,14 @@ from pathlib import Path
 
 from adapters.fake_alma.faults import FaultConfig
 from adapters.ledger.memory import MemoryLedger
-from application.alma import AlmaUnavailable, QuotaExhausted
-from application.circulation import SCAN_IN
-from application.inbox_records import INBOX_PROCESSED
-from application.item_sync_summary import FileSummary, ItemSyncSummary
-from application.ledger_records import InboxStatus, Outcome
-from application.metrics import Metrics
-from application.sync_jobs import ItemsJobSummary
-from application.webhook_handlers import QUOTA_RETRY, BridgeHandlers, RetryBackoff
+from application.scf.circulation.carry_back import SCAN_IN
+from application.scf.inbox.handlers import QUOTA_RETRY, BridgeHandlers, RetryBackoff
+from application.scf.inbox.records import INBOX_PROCESSED
+from application.scf.items.item_sync_summary import FileSummary, ItemSyncSummary
+from application.scf.sync_jobs import ItemsJobSummary
+from application.shared.alma import AlmaUnavailable, QuotaExhausted
+from application.shared.ledger_records import InboxStatus, Outcome
+from application.shared.metrics import Metrics
 from tests.integration.ledger.support import FakeClock
 from tests.integration.worker.support import (
     AB_PUBLISHING_JOB,

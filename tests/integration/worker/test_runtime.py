@@ -22,11 +22,11 @@ from adapters.fake_alma.memory_gateway import InMemoryAlmaDirectory
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
 from adapters.ledger.migrate import upgrade
-from application.bridge import Bridge
-from application.configuration import SettingsHolder
-from application.inbox_records import INBOX_PROCESSED
-from application.ledger_records import Outcome
-from application.metrics import Metrics
+from application.scf.bridge import Bridge
+from application.scf.configuration import SettingsHolder
+from application.scf.inbox.records import INBOX_PROCESSED
+from application.shared.ledger_records import Outcome
+from application.shared.metrics import Metrics
 from entrypoints import worker_runtime
 from entrypoints.container import Container, prepare_service
 from entrypoints.worker_runtime import (

@@ -17,10 +17,10 @@ from datetime import timedelta
 import pytest
 
 from adapters.ledger.clock import SystemClock
-from application.inbox_worker import InboxWorker
-from application.ledger_records import InboxMessage, InboxStatus
-from application.ports import Ledger
-from application.webhook_handlers import RetryBackoff
+from application.ports.ledger import Ledger
+from application.scf.inbox.handlers import RetryBackoff
+from application.scf.inbox.worker import InboxWorker
+from application.shared.ledger_records import InboxMessage, InboxStatus
 from tests.integration.ledger.support import Backend
 from tests.integration.worker.support import (
     AB_PUBLISHING_JOB,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.fake_alma.model import Item
-from application.ledger_records import RequestStatus
+from application.shared.ledger_records import RequestStatus
 from tests.scenarios.world import SCF, World
 
 SCF_DESK = "DEFAULT_CIRC_DESK"

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from adapters.fake_alma.faults import FaultConfig
-from application.alma import AlmaUnavailable
-from application.circulation import SCAN_IN, Circulation
-from application.ledger_records import Outcome
-from application.reports import ReportName
-from domain.webhooks import LoanReturned
+from application.scf.circulation.carry_back import SCAN_IN, Circulation
+from application.scf.reports import ReportName
+from application.shared.alma import AlmaUnavailable
+from application.shared.ledger_records import Outcome
+from domain.scf.webhooks import LoanReturned
 from tests.scenarios.circulation.support import mirror, scf_returns, send_in_transit
 from tests.scenarios.world import AB, EXAMPLE_CONF, SCF, LedgerKind, example_settings, open_world
 

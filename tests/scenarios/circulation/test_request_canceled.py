@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from application.circulation import CANCEL_SOURCE, Circulation
-from application.ledger_records import Outcome, RequestStatus
-from application.reports import ReportName
-from domain.webhooks import RequestCanceled
+from application.scf.circulation.carry_back import CANCEL_SOURCE, Circulation
+from application.scf.reports import ReportName
+from application.shared.ledger_records import Outcome, RequestStatus
+from domain.scf.webhooks import RequestCanceled
 from tests.scenarios.circulation.support import forwarded, hold, mirror
 from tests.scenarios.world import AB, CD, SCF, LedgerKind, World, open_world
 

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from application.circulation import CANCEL_SOURCE, SCAN_IN, Circulation
-from application.ledger_records import Outcome, RequestStatus
-from domain.webhooks import LoanReturned, RequestCanceled, Skipped, classify_webhook
+from application.scf.circulation.carry_back import CANCEL_SOURCE, SCAN_IN, Circulation
+from application.shared.ledger_records import Outcome, RequestStatus
+from domain.scf.webhooks import LoanReturned, RequestCanceled, Skipped, classify_webhook
 from tests.scenarios.circulation.support import forwarded, mirror, scf_returns, send_in_transit
 from tests.scenarios.world import AB, CD, SCF, example_settings, open_world
 

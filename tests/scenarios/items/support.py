@@ -12,9 +12,9 @@ from typing import Any
 
 from adapters.fake_alma.call_log import CallRecord
 from adapters.fake_alma.model import Item
-from application.item_sync import ItemSync, ItemSyncSummary
-from application.ledger_records import LedgerEvent, MirroredItem
-from application.transit_loans import LoanRetry
+from application.scf.items.item_sync import ItemSync, ItemSyncSummary
+from application.scf.items.transit_loans import LoanRetry
+from application.shared.ledger_records import LedgerEvent, MirroredItem
 from tests.scenarios.world import SCF, World, marc_record
 
 FAST_LOAN_RETRY = LoanRetry(attempts=5, timeout_seconds=5, wait_initial=0.001, wait_max=0.01)

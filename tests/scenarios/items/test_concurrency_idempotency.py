@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from application.ledger_records import MirroredItem
+from application.shared.ledger_records import MirroredItem
 from tests.scenarios.items.support import (
     NZ_BARCODES,
     NZ_SHELF,

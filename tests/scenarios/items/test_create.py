@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from adapters.fake_alma import marc
-from application.alma import AlmaError, AlmaLoan
-from application.item_sync import ItemSync
-from application.ports import AlmaDirectory, AlmaGateway
+from application.ports.alma import AlmaDirectory, AlmaGateway
+from application.scf.items.item_sync import ItemSync
+from application.shared.alma import AlmaError, AlmaLoan
 from tests.scenarios.items.support import (
     FAST_LOAN_RETRY,
     NZ_BARCODES,

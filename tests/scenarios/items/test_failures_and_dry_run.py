@@ -7,10 +7,10 @@ import dataclasses
 from pathlib import Path
 
 from adapters.fake_alma.faults import FaultConfig
-from adapters.reports.csv_reports import CsvFailureReports
-from application.item_outcomes import ItemResult
-from application.item_sync import ItemSync
-from application.ledger_records import TransferKind
+from adapters.scf.reports.csv_reports import CsvFailureReports
+from application.scf.items.item_outcomes import ItemResult
+from application.scf.items.item_sync import ItemSync
+from application.shared.ledger_records import TransferKind
 from tests.scenarios.items.support import (
     FAST_LOAN_RETRY,
     NZ_BARCODES,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.file_batches import FileBatches
-from application.item_outcomes import ItemResult
-from application.ledger_records import TransferKind, TransferStatus
+from application.scf.file_batches import FileBatches
+from application.scf.items.item_outcomes import ItemResult
+from application.shared.ledger_records import TransferKind, TransferStatus
 from tests.scenarios.items.support import (
     NZ_SHELF,
     Copy,

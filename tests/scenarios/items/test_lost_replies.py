@@ -21,11 +21,11 @@ from adapters.fake_alma.faults import FaultConfig, FaultInjector
 from adapters.fake_alma.memory_gateway import InMemoryAlmaGateway
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
-from application.alma import AlmaBib, AlmaHolding, AlmaOutcomeUnknown
-from application.item_sync import ItemSync, ItemSyncSummary
-from application.scf_catalog import CreateRetry, ScfCatalog
-from domain.holdings import resolve_scf_location
-from domain.published import PublishedItem
+from application.scf.items.item_sync import ItemSync, ItemSyncSummary
+from application.scf.items.scf_catalog import CreateRetry, ScfCatalog
+from application.shared.alma import AlmaBib, AlmaHolding, AlmaOutcomeUnknown
+from domain.scf.items.holdings import resolve_scf_location
+from domain.scf.items.published import PublishedItem
 from tests.reliability.support import LateResets, Rig, open_rig, table_rows
 from tests.scenarios.items.support import FAST_LOAN_RETRY, NZ_BARCODES, Copy, record
 from tests.scenarios.world import CD, SCF, collection, example_settings

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from application.alma import AlmaError, AlmaLoan
-from application.item_sync import ItemSync
-from application.ports import AlmaDirectory, AlmaGateway
+from application.ports.alma import AlmaDirectory, AlmaGateway
+from application.scf.items.item_sync import ItemSync
+from application.shared.alma import AlmaError, AlmaLoan
 from tests.scenarios.items.support import (
     FAST_LOAN_RETRY,
     NZ_SHELF,

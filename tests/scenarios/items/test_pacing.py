@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 
 from adapters.alma_http.client import AlmaHttpClient, RetryPolicy
-from adapters.alma_http.directory import HttpAlmaDirectory
 from adapters.fake_alma.app import create_fake_alma_app
 from adapters.fake_alma.faults import FaultConfig
-from application.item_sync import ItemSync
+from adapters.scf.alma_directory import HttpAlmaDirectory
+from application.scf.items.item_sync import ItemSync
 from tests.scenarios.items.support import FAST_LOAN_RETRY, Copy, calls, seed_bib
 from tests.scenarios.world import AB, SCF, example_settings, open_world
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.ledger_records import RequestStatus
-from application.sync_jobs import SyncJobs
+from application.scf.sync_jobs import SyncJobs
+from application.shared.ledger_records import RequestStatus
 from tests.scenarios.requests.support import member_item_request, scf_requests
 from tests.scenarios.world import AB, marc_record, open_world, request_export
 

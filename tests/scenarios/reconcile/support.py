@@ -17,10 +17,10 @@ import pytest
 
 from adapters.fake_alma.call_log import CallRecord
 from adapters.fake_alma.model import Item
-from application.ledger_records import LedgerEvent
-from application.reconcile_report import ReconcileReport, ReconcileSource
-from application.reconciliation import Reconciliation
-from domain.reconciliation import FindingKind
+from application.scf.reconcile.reconciliation import Reconciliation
+from application.scf.reconcile.report import ReconcileReport, ReconcileSource
+from application.shared.ledger_records import LedgerEvent
+from domain.scf.reconciliation import FindingKind
 from tests.scenarios.items.support import (
     FAST_LOAN_RETRY,
     NZ_SHELF,

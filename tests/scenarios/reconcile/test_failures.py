@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.reconcile_report import ReconcileProgress
-from application.reconciliation import Reconciliation
-from domain.reconciliation import FindingKind
+from application.scf.reconcile.reconciliation import Reconciliation
+from application.scf.reconcile.report import ReconcileProgress
+from domain.scf.reconciliation import FindingKind
 from tests.scenarios.items.support import FAST_LOAN_RETRY
 from tests.scenarios.reconcile.support import (
     kinds,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from application.reconcile_report import PublishFile
-from domain.reconciliation import FindingKind
+from application.scf.reconcile.report import PublishFile
+from domain.scf.reconciliation import FindingKind
 from tests.scenarios.items.support import NZ_SHELF, Copy, record, seed_bib
 from tests.scenarios.reconcile.support import (
     COPIES,

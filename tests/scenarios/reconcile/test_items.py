@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from application.ledger_records import MirrorState
-from application.mirror_creation import PENDING_PID
-from domain.reconciliation import FindingKind
+from application.scf.items.mirror_creation import PENDING_PID
+from application.shared.ledger_records import MirrorState
+from domain.scf.reconciliation import FindingKind
 from tests.scenarios.items.support import (
     NZ_SHELF,
     Copy,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from adapters.fake_alma.model import UserRequest
-from application.ledger_records import RequestStatus
-from domain.reconciliation import FindingKind, scf_cancel_note
+from application.shared.ledger_records import RequestStatus
+from domain.scf.reconciliation import FindingKind, scf_cancel_note
 from tests.scenarios.reconcile.support import (
     LEDGERS,
     SYSTEM_USER,

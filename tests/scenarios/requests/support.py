@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.fake_alma.model import Item, UserRequest
-from application.ledger_records import MirroredItem
-from application.request_forwarding import RequestForwarding
-from application.request_outcomes import ForwardingSummary
+from application.scf.requests.forwarding import RequestForwarding
+from application.scf.requests.outcomes import ForwardingSummary
+from application.shared.ledger_records import MirroredItem
 from tests.scenarios.world import SCF, World, request_export
 
 SCF_LIBRARY, SCF_LOCATION, SCF_DESK = "RS", "rs_shared", "DEFAULT_CIRC_DESK"

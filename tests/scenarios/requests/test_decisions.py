@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.ledger_records import RequestStatus
-from application.request_forwarding import RequestForwarding
+from application.scf.requests.forwarding import RequestForwarding
+from application.shared.ledger_records import RequestStatus
 from tests.scenarios.requests.support import (
     forward,
     loan_scf_copy,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.ledger_records import TransferFile, TransferStatus
-from application.reports import ReportName
-from application.request_forwarding import RequestForwarding
-from application.request_outcomes import Action
+from application.scf.reports import ReportName
+from application.scf.requests.forwarding import RequestForwarding
+from application.scf.requests.outcomes import Action
+from application.shared.ledger_records import TransferFile, TransferStatus
 from tests.scenarios.requests.support import (
     PATRON_DIGITIZATION,
     member_item_request,

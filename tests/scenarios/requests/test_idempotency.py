@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from application.request_forwarding import RequestForwarding
-from application.request_outcomes import Action
-from domain.comments import c1_item_hold_comment
-from domain.requests import RemoteStorageRequest
+from application.scf.requests.forwarding import RequestForwarding
+from application.scf.requests.outcomes import Action
+from domain.scf.requests.comments import c1_item_hold_comment
+from domain.scf.requests.routing import RemoteStorageRequest
 from tests.scenarios.requests.support import (
     PATRON_DIGITIZATION,
     member_item_request,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.request_forwarding import RequestForwarding
+from application.scf.requests.forwarding import RequestForwarding
 from tests.scenarios.requests.support import forward, member_item_request, mirror, scf_requests
 from tests.scenarios.world import AB, CD, open_world, request_export
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.ledger_records import RequestStatus
-from application.reports import ReportName
+from application.scf.reports import ReportName
+from application.shared.ledger_records import RequestStatus
 from tests.scenarios.requests.support import (
     AB_NZ_BIB,
     PATRON_DIGITIZATION,

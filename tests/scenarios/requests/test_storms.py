@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.fake_alma.faults import FaultConfig
-from application.ledger_records import RequestStatus
-from application.request_forwarding import RequestForwarding, TransientRetry
-from application.request_outcomes import Action
-from application.request_records import RETRY_LIMIT
+from application.scf.requests.forwarding import RequestForwarding, TransientRetry
+from application.scf.requests.outcomes import Action
+from application.scf.requests.records import RETRY_LIMIT
+from application.shared.ledger_records import RequestStatus
 from tests.scenarios.requests.support import (
     PATRON_DIGITIZATION,
     member_item_request,

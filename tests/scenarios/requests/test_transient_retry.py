@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from application.alma import AlmaRequest, AlmaUnavailable
-from application.ledger_records import RequestStatus
-from application.request_forwarding import RequestForwarding, TransientRetry
-from application.request_outcomes import Action
+from application.scf.requests.forwarding import RequestForwarding, TransientRetry
+from application.scf.requests.outcomes import Action
+from application.shared.alma import AlmaRequest, AlmaUnavailable
+from application.shared.ledger_records import RequestStatus
 from tests.scenarios.requests.support import (
     member_item_request,
     mirror,

@@ -11,7 +11,7 @@ import pytest
 
 from adapters.alma_http.client import AlmaHttpClient, RetryPolicy, alma_path
 from adapters.alma_http.gateway import HttpAlmaGateway
-from application.alma import (
+from application.shared.alma import (
     AlmaError,
     AlmaOutcomeUnknown,
     AlmaUnavailable,
@@ -19,7 +19,7 @@ from application.alma import (
     ItemNotFound,
     QuotaExhausted,
 )
-from application.settings import Secret
+from application.shared.connections import Secret
 
 KEY = "l8xx-super-secret-key"
 FAST = RetryPolicy(
@@ -239,8 +239,8 @@ async def test_A1_the_key_never_reaches_error_text_or_reprs(
 
 
 def test_the_http_gateway_and_directory_satisfy_the_ports() -> None:
-    from adapters.alma_http.directory import HttpAlmaDirectory
-    from application.ports import AlmaDirectory, AlmaGateway
+    from adapters.scf.alma_directory import HttpAlmaDirectory
+    from application.ports.alma import AlmaDirectory, AlmaGateway
 
     client = AlmaHttpClient("https://alma.test")
     gateway: AlmaGateway = HttpAlmaGateway(client, "01AAA_AB", Secret(KEY))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from application.item_pipeline import FileRun, ItemPipeline, Pacing
-from domain.published import PublishedItem
+from application.scf.items.item_pipeline import FileRun, ItemPipeline, Pacing
+from domain.scf.items.published import PublishedItem
 
 SCF = "01AAA_RS"
 

@@ -1,6 +1,6 @@
 """The metrics registry counts per label set and declares help texts."""
 
-from application.metrics import Metrics
+from application.shared.metrics import Metrics
 
 
 def test_counters_add_per_label_set_and_gauges_replace() -> None:

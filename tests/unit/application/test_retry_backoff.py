@@ -1,5 +1,5 @@
 """The inbox worker's retry schedule: first retries within seconds, then minutes, at most an hour
-(issue 13; application/webhook_handlers.py `RetryBackoff`, `retry_delay`)."""
+(issue 13; application/scf/inbox/handlers.py `RetryBackoff`, `retry_delay`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from application.alma import QuotaExhausted
-from application.webhook_handlers import QUOTA_RETRY, RetryBackoff, RetryLater, retry_delay
+from application.scf.inbox.handlers import QUOTA_RETRY, RetryBackoff, RetryLater, retry_delay
+from application.shared.alma import QuotaExhausted
 
 DEFAULT_ATTEMPTS = 8
 """The worker's default `max_attempts`: seven waits, then the eighth failure is dead."""

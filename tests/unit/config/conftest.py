@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from adapters.config import ConfigError, settings_from_bytes
-from application.settings import Settings
+from adapters.scf.config import ConfigError, settings_from_bytes
+from application.scf.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "config"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from adapters.config import ConfigError, settings_from_bytes
+from adapters.scf.config import ConfigError, settings_from_bytes
 from tests.unit.config.conftest import Problems, fixture_bytes
 
 

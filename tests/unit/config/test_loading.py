@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.config import settings_from_bytes
-from adapters.config.mapping import apikey_env_name, resolve_transfer
-from application.settings import Secret
-from domain.institutions import Library
+from adapters.scf.config import settings_from_bytes
+from adapters.scf.config.mapping import apikey_env_name, resolve_transfer
+from application.shared.connections import Secret
+from domain.scf.institutions import Library
 from tests.unit.config.conftest import Load, fixture_bytes
 
 

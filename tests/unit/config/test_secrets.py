@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.config import ConfigError, settings_from_bytes, summarise
-from application.settings import Secret
+from adapters.scf.config import ConfigError, settings_from_bytes, summarise
+from application.shared.connections import Secret
 from tests.unit.config.conftest import Load, Problems, fixture_bytes
 
 ENV = {

@@ -8,15 +8,15 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from adapters.config import ConfigError, settings_from_bytes
-from application.configuration import (
+from adapters.scf.config import ConfigError, settings_from_bytes
+from application.scf.configuration import (
     ConfigurationError,
     Reloaded,
     ReloadFailed,
     SettingsHolder,
     SettingsNotLoaded,
 )
-from application.settings import Settings
+from application.scf.settings import Settings
 from tests.unit.config.conftest import fixture_bytes
 
 

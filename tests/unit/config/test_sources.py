@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.config import ConfigSourceError, config_source_from, source_from_environment
-from adapters.config.sources import (
+from adapters.scf.config import ConfigSourceError, config_source_from, source_from_environment
+from adapters.scf.config.sources import (
     FileConfigSource,
     FtpConfigSource,
     HttpConfigSource,

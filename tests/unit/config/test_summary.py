@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.config import summarise, warnings
-from adapters.config.summary import role
+from adapters.scf.config import summarise, warnings
+from adapters.scf.config.summary import role
 from tests.unit.config.conftest import Load
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from domain.institutions import Consortium, Institution, Library, RemoteStorage
+from domain.scf.institutions import Consortium, Institution, Library, RemoteStorage
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "alma"
 
@@ -68,7 +68,7 @@ def rush_request(**changes: Any) -> Any:
     """The constructed request of research §7.2 (a physical hold picked up at CD), with changes."""
     from dataclasses import replace
 
-    from domain.requests import PatronInfo, RemoteStorageRequest
+    from domain.scf.requests.routing import PatronInfo, RemoteStorageRequest
 
     request = RemoteStorageRequest(
         request_id="1234567890000121",

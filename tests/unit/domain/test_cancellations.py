@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.cancellations import (
+from domain.scf.requests.cancellations import (
     CANCELLATION_TABLE,
     ITEM_ON_LOAN,
     NOT_FULFILLED_BY_SCF,

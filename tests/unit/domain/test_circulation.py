@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.cancellations import SCF_CANCELED_ITEM_REQUEST
-from domain.circulation import (
+from domain.scf.circulation import (
     CancelByInternalIdentifier,
     CancelByTag,
     CancelMapped,
@@ -15,8 +14,9 @@ from domain.circulation import (
     plan_cancel_propagation,
     plan_scan_in,
 )
-from domain.requests import SourceRequestRef
-from domain.webhooks import RequestCanceled
+from domain.scf.requests.cancellations import SCF_CANCELED_ITEM_REQUEST
+from domain.scf.requests.routing import SourceRequestRef
+from domain.scf.webhooks import RequestCanceled
 
 from .samples import CD, CONSORTIUM, SCF, member_item
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.comments import (
+from domain.scf.requests.comments import (
     c1_item_hold_comment,
     c2_title_comment,
     c3_digitization_comment,
@@ -13,8 +13,8 @@ from domain.comments import (
     patron_text,
     source_request_tag,
 )
-from domain.errors import InvalidIdentifier
-from domain.requests import PatronInfo, SourceRequestRef
+from domain.scf.requests.routing import PatronInfo, SourceRequestRef
+from domain.shared.errors import InvalidIdentifier
 
 from .samples import AB, rush_request
 

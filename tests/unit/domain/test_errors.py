@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.errors import DomainError, InvalidIdentifier, MalformedItem
+from domain.shared.errors import DomainError, InvalidIdentifier, MalformedItem
 
 
 def test_a_domain_error_names_institution_barcode_and_request() -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.cancellations import ITEM_ON_LOAN, NOT_FULFILLED_BY_SCF
-from domain.forwarding import (
+from domain.scf.requests.cancellations import ITEM_ON_LOAN, NOT_FULFILLED_BY_SCF
+from domain.scf.requests.forwarding import (
     Cancel,
     Forward,
     Wait,
     cancels_source_after_success,
     decide_unforwardable,
 )
-from domain.requests import Route
+from domain.scf.requests.routing import Route
 
 SEEN = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 

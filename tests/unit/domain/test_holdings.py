@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from domain.holdings import ScfLocation, holding_matches, matching_holding_id, resolve_scf_location
+from domain.scf.items.holdings import (
+    ScfLocation,
+    holding_matches,
+    matching_holding_id,
+    resolve_scf_location,
+)
 
 from .samples import REMOTE_STORAGE
 

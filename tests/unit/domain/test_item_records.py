@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 
-from domain.errors import MalformedItem
-from domain.item_records import ItemUpdate, member_fingerprint, new_scf_item, updated_scf_item
+from domain.scf.items.item_records import (
+    ItemUpdate,
+    member_fingerprint,
+    new_scf_item,
+    updated_scf_item,
+)
+from domain.shared.errors import MalformedItem
 
 from .samples import AB, member_item
 

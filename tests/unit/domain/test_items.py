@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.institutions import Consortium, Institution, Library
-from domain.items import (
+from domain.scf.institutions import Consortium, Institution, Library
+from domain.scf.items.decisions import (
     ItemAction,
     ItemDecision,
     decide_delete,

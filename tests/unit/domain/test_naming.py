@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.errors import InvalidIdentifier
-from domain.naming import (
+from domain.scf.naming import (
     member_barcode_of,
     nz_mms_id,
     other_system_id,
@@ -14,6 +13,7 @@ from domain.naming import (
     scf_barcode,
     system_user_id,
 )
+from domain.shared.errors import InvalidIdentifier
 
 
 def test_N1_the_scf_barcode_is_the_member_barcode_with_an_X_suffix() -> None:

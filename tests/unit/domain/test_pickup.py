@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.pickup import PickupResolution, PickupSource, resolve_pickup_library
+from domain.scf.requests.pickup import PickupResolution, PickupSource, resolve_pickup_library
 
 from .samples import AB, CD, CONSORTIUM, rush_request
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.published import PublishedItem
+from domain.scf.items.published import PublishedItem
 
 
 def _item(barcode: str | None) -> PublishedItem:

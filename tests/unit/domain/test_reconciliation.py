@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.errors import MalformedItem
-from domain.reconciliation import (
+from domain.scf.reconciliation import (
     Finding,
     FindingKind,
     ItemFacts,
@@ -26,7 +25,8 @@ from domain.reconciliation import (
     request_state,
     scf_cancel_note,
 )
-from domain.requests import Route
+from domain.scf.requests.routing import Route
+from domain.shared.errors import MalformedItem
 
 from .samples import AB, CD
 

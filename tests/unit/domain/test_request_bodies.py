@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from domain.errors import WrongRoute
-from domain.request_bodies import digitization_body, item_hold_body, title_hold_body
-from domain.requests import Route
+from domain.scf.requests.bodies import digitization_body, item_hold_body, title_hold_body
+from domain.scf.requests.routing import Route
+from domain.shared.errors import WrongRoute
 
 from .samples import AB, rush_request
 

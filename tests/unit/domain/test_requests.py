@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.requests import (
+from domain.scf.requests.routing import (
     DIGITIZATION_TYPES,
     PatronInfo,
     RemoteStorageRequest,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.signature import SIGNATURE_HEADER, sign, verify
+from domain.scf.signature import SIGNATURE_HEADER, sign, verify
 
 from .samples import fixture_bytes
 

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.institutions import Consortium, Institution
-from domain.webhooks import (
+from domain.scf.institutions import Consortium, Institution
+from domain.scf.webhooks import (
     ItemsSyncDue,
     JobFailed,
     LoanReturned,

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from adapters.formats.archives import (
+from adapters.scf.formats.archives import (
     ArchiveLimits,
     ExtractionCancelled,
     archive_stem,
     extract_archive,
 )
-from adapters.formats.publishing import MarcPublishingFiles
-from application.files import ArchiveRefused
+from adapters.scf.formats.publishing import MarcPublishingFiles
+from application.shared.files import ArchiveRefused
 
 from .support import (
     collection,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
-from adapters.formats.publishing import MarcPublishingFiles
+from adapters.scf.formats.publishing import MarcPublishingFiles
 
 from .support import write_publishing_file
 

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.formats.publishing import MarcPublishingFiles, _ThreadedStream
-from adapters.formats.publishing_marc import iter_records, local_bib_marcxml
-from application.files import MalformedFile
-from application.ports import PublishingFiles
-from domain.published import PublishedItem
+from adapters.scf.formats.publishing import MarcPublishingFiles, _ThreadedStream
+from adapters.scf.formats.publishing_marc import iter_records, local_bib_marcxml
+from application.scf.ports import PublishingFiles
+from application.shared.files import MalformedFile
+from domain.scf.items.published import PublishedItem
 
 from .support import DELETED_LEADER, MARC_NS, collection, datafield, record
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.formats.request_xml import MAX_FIELD_CHARS, XmlRequestFiles
-from application.files import MalformedFile
-from application.ports import RequestFiles
-from domain.requests import (
+from adapters.scf.formats.request_xml import MAX_FIELD_CHARS, XmlRequestFiles
+from application.scf.ports import RequestFiles
+from application.shared.files import MalformedFile
+from domain.scf.requests.routing import (
     PATRON_PHYSICAL,
     PHYSICAL_TO_DIGITIZATION,
     RESOURCE_SHARING_P2D_SHIPMENT,
@@ -341,8 +341,8 @@ async def test_R2_first_descendant_wins_like_getElementsByTagName(tmp_path: Path
 
 
 async def test_R2_library_code_is_kept_even_with_an_institution_code(tmp_path: Path) -> None:
-    # The Java app read libraryCode only without institutionCode; domain.pickup applies that
-    # preference, so the reader keeps both raw values.
+    # The Java app read libraryCode only without institutionCode; domain.scf.requests.pickup
+    # applies that preference, so the reader keeps both raw values.
     text = export(
         "<requestId>1</requestId><institutionCode>01AAA_CD</institutionCode>"
         "<libraryCode>CDMAIN</libraryCode>"

@@ -1,0 +1,1 @@
+"""ArchivesSpace adapters: the HTTP client (issue 18)."""

@@ -1,0 +1,1 @@
+"""Leganto course loading adapters: CEM csv, loader file (issue 17)."""

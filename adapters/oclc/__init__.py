@@ -1,0 +1,1 @@
+"""OCLC data-sync merge adapters: pipe reports, xlsx (issue 16)."""

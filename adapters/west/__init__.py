@@ -1,0 +1,1 @@
+"""WEST holdings export adapters (issue 15)."""

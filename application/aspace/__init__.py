@@ -1,0 +1,1 @@
+"""ArchivesSpace to Alma use cases (issue 18)."""

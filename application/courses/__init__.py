@@ -1,0 +1,1 @@
+"""Leganto course loading use cases (issue 17)."""

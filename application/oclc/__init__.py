@@ -1,0 +1,1 @@
+"""OCLC data-sync merge use cases (issue 16)."""

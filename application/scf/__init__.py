@@ -1,0 +1,1 @@
+"""Use cases of the SCF bridge: items, requests, circulation, reconciliation, webhook inbox."""

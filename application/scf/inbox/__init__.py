@@ -1,0 +1,1 @@
+"""The durable webhook inbox and its worker (rules W3–W5, W8)."""

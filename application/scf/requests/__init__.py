@@ -1,0 +1,1 @@
+"""Request forwarding: members' remote-storage requests made at the SCF (rules R1–R8)."""

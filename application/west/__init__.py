@@ -1,0 +1,1 @@
+"""WEST holdings export use cases (issue 15)."""

@@ -1,0 +1,1 @@
+"""Leganto course loading rules (WORKFLOWS.md L1–L8); filled by issue 17."""

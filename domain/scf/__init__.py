@@ -1,0 +1,1 @@
+"""The Shared Collection Facility's rules (SCF-RULES.md), standard library only."""

@@ -1,0 +1,1 @@
+"""Published member items and their SCF mirrors (rules I3–I12)."""

@@ -1,0 +1,1 @@
+"""Rules every workflow shares: typed errors and reading Alma's JSON (standard library only)."""
