@@ -24,7 +24,7 @@ from adapters.scf.formats.publishing import MarcPublishingFiles
 from adapters.scf.formats.request_xml import XmlRequestFiles
 from adapters.scf.reports.csv_reports import CsvFailureReports, MemoryFailureReports
 from adapters.transfer.factory import file_transfer_for
-from application.ports.alma import AlmaDirectory
+from application.ports.alma.gateway import AlmaDirectory
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
 from application.scf.bridge import Bridge

@@ -32,7 +32,7 @@ from adapters.scf.formats.publishing import MarcPublishingFiles
 from adapters.scf.formats.request_xml import XmlRequestFiles
 from adapters.scf.reports.csv_reports import MemoryFailureReports
 from adapters.transfer.memory import InMemoryFileTransfer, MemoryFiles
-from application.ports.alma import AlmaDirectory, AlmaGateway
+from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 from application.ports.ledger import Ledger
 from application.scf.bridge import Bridge
 from application.scf.settings import Settings

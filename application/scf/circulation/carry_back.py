@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from application.ports.alma import AlmaGateway
+from application.ports.alma.gateway import AlmaGateway
 from application.scf.bridge import Bridge
 from application.scf.circulation.records import (
     CANCEL_SOURCE,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from application.ports.alma import AlmaGateway
+from application.ports.alma.gateway import AlmaGateway
 from application.shared.alma import (
     AlmaError,
     AlmaItem,

@@ -27,7 +27,7 @@ from collections.abc import Awaitable
 from dataclasses import replace
 from typing import TypeVar
 
-from application.ports.alma import AlmaGateway
+from application.ports.alma.gateway import AlmaGateway
 from application.ports.ledger import Ledger
 from application.scf.bridge import Bridge
 from application.scf.items.bib_items import MemberItems

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from application.ports.alma import AlmaGateway
+from application.ports.alma.gateway import AlmaGateway
 from application.ports.ledger import Ledger
 from application.scf.items.bib_items import is_refusal
 from application.scf.items.item_outcomes import (

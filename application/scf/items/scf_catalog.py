@@ -34,7 +34,7 @@ from typing import TypeVar
 
 import stamina
 
-from application.ports.alma import AlmaGateway
+from application.ports.alma.gateway import AlmaGateway
 from application.scf.items.bib_items import EMPTY, BibItems, is_refusal, list_bib_items
 from application.scf.items.item_outcomes import CannotMirror
 from application.shared.alma import AlmaBib, AlmaError, AlmaItem, AlmaOutcomeUnknown

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import stamina
 
-from application.ports.alma import AlmaGateway
+from application.ports.alma.gateway import AlmaGateway
 from application.shared.alma import AlmaError, QuotaExhausted, TransientAlmaError
 from domain.scf.institutions import RemoteStorage
 from domain.scf.naming import system_user_id

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from application.ports.alma import AlmaGateway
+from application.ports.alma.gateway import AlmaGateway
 from application.scf.bridge import Bridge
 from application.scf.circulation.carry_back import REQUEST_GONE_CODES
 from application.scf.items.bib_items import MemberItems, list_bib_items

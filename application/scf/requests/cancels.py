@@ -8,7 +8,7 @@ passes the source institution's gateway.
 
 from __future__ import annotations
 
-from application.ports.alma import AlmaGateway
+from application.ports.alma.gateway import AlmaGateway
 from application.shared.alma import AlmaItem
 from domain.scf.requests.cancellations import Cancellation, CancelScope, RequestOwner
 from domain.shared.errors import InvalidIdentifier

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from application.ports.alma import AlmaGateway
+from application.ports.alma.gateway import AlmaGateway
 from application.scf.bridge import Bridge
 from application.scf.linked_users import scf_patron
 from application.scf.requests.plans import Plan, ScfTarget, Unforwardable

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.ports.alma import AlmaGateway
+from application.ports.alma.gateway import AlmaGateway
 from application.scf.bridge import Bridge
 from application.scf.items.mirror_creation import PENDING_PID
 from application.scf.library_names import LibraryNames

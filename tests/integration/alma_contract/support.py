@@ -30,7 +30,7 @@ from adapters.fake_alma import (
 from adapters.fake_alma.memory_gateway import InMemoryAlmaDirectory
 from adapters.scf.alma_directory import HttpAlmaDirectory
 from adapters.scf.config.loader import settings_from_bytes
-from application.ports.alma import AlmaDirectory, AlmaGateway
+from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 from application.shared.alma import AlmaItem
 
 BackendName = Literal["memory", "http"]

@@ -19,7 +19,7 @@ from adapters.fake_alma import state_from_file
 from adapters.fake_alma.memory_gateway import InMemoryAlmaDirectory, InMemoryAlmaGateway
 from adapters.scf.alma_directory import HttpAlmaDirectory
 from adapters.scf.config.loader import settings_from_bytes
-from application.ports.alma import AlmaDirectory, AlmaGateway
+from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 from application.shared.alma import AlmaError, Page, UnknownInstitution
 from application.shared.connections import Secret
 from tests.integration.alma_contract.support import (

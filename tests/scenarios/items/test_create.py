@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.fake_alma import marc
-from application.ports.alma import AlmaDirectory, AlmaGateway
+from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 from application.scf.items.item_sync import ItemSync
 from application.shared.alma import AlmaError, AlmaLoan
 from tests.scenarios.items.support import (

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from application.ports.alma import AlmaDirectory, AlmaGateway
+from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 from application.scf.items.item_sync import ItemSync
 from application.shared.alma import AlmaError, AlmaLoan
 from tests.scenarios.items.support import (

@@ -240,7 +240,7 @@ async def test_A1_the_key_never_reaches_error_text_or_reprs(
 
 def test_the_http_gateway_and_directory_satisfy_the_ports() -> None:
     from adapters.scf.alma_directory import HttpAlmaDirectory
-    from application.ports.alma import AlmaDirectory, AlmaGateway
+    from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 
     client = AlmaHttpClient("https://alma.test")
     gateway: AlmaGateway = HttpAlmaGateway(client, "01AAA_AB", Secret(KEY))
