@@ -280,5 +280,5 @@ def _error_from(
     if response.status_code >= 500:
         error_class = AlmaUnavailable
     else:
-        error_class = error_class_for(response.status_code, envelope)
+        error_class = error_class_for(response.status_code, envelope, operation)
     return error_class(institution, operation, **facts)

@@ -9,10 +9,15 @@ from dataclasses import dataclass
 
 from application.shared.alma import (
     AlmaError,
+    AlreadyOnLoan,
+    BarcodeExists,
     BibNotFound,
+    DuplicateRequest,
     ItemNotFound,
+    ItemNotReadyForLoan,
     QuotaExhausted,
     RateLimited,
+    RequestGone,
     UserNotFound,
 )
 
@@ -34,6 +39,30 @@ _NOT_FOUND_CODES: Mapping[str, type[AlmaError]] = {
     "4019990": UserNotFound,  # source-identifier user not found
     "4019998": UserNotFound,  # linking-id user not found
     "402203": BibNotFound,  # Input parameters mmsId X is not valid.
+}
+_REQUEST_GONE: Mapping[str, type[AlmaError]] = {"401694": RequestGone}
+_DUPLICATE_REQUEST: Mapping[str, type[AlmaError]] = {
+    "401136": DuplicateRequest  # Patron has active request for selected item.
+}
+# Codes whose meaning depends on the call: 401689 is "no such barcode" to a lookup, but to the
+# loan of an item created a moment ago it means Alma does not show the item yet (rule I10).
+_REFUSALS_BY_OPERATION: Mapping[str, Mapping[str, type[AlmaError]]] = {
+    "create item": {"401873": BarcodeExists},  # An item with this barcode exists already.
+    "create item request": _DUPLICATE_REQUEST,
+    "create title request": _DUPLICATE_REQUEST,
+    "create loan": {
+        "400042": AlreadyOnLoan,  # Item is already on loan.
+        "401683": ItemNotReadyForLoan,  # No Item found for mmsId/holdings id/item id.
+        "401689": ItemNotReadyForLoan,  # No items found for barcode.
+        "401153": ItemNotReadyForLoan,  # Item cannot be loaned (not circulating yet).
+        "401652": ItemNotReadyForLoan,  # General Error (seen while the item is indexed).
+        "40166411": ItemNotReadyForLoan,  # The parameter item_pid is invalid.
+    },
+    "get request": _REQUEST_GONE,
+    "get user request": _REQUEST_GONE,
+    "cancel item request": _REQUEST_GONE,
+    "cancel title request": _REQUEST_GONE,
+    "cancel user request": _REQUEST_GONE,
 }
 PER_SECOND_THRESHOLD = "PER_SECOND_THRESHOLD"
 DAILY_THRESHOLD = "DAILY_THRESHOLD"
@@ -85,11 +114,15 @@ def _parse_xml(text: str) -> Envelope:
     return Envelope(first("errorCode"), first("errorMessage"), first("trackingId"))
 
 
-def error_class_for(http_status: int, envelope: Envelope) -> type[AlmaError]:
-    """Which typed error an Alma failure is: by errorCode first, by HTTP status second."""
+def error_class_for(http_status: int, envelope: Envelope, operation: str = "") -> type[AlmaError]:
+    """Which typed error an Alma failure is: by errorCode first (in the light of the operation,
+    e.g. ``"create loan"``), by HTTP status second."""
     code = envelope.error_code or ""
     if http_status == 429 or code in (PER_SECOND_THRESHOLD, DAILY_THRESHOLD):
         return QuotaExhausted if code == DAILY_THRESHOLD else RateLimited
+    refusal = _REFUSALS_BY_OPERATION.get(operation, {}).get(code)
+    if refusal is not None:
+        return refusal
     if code in _NOT_FOUND_CODES:
         return _NOT_FOUND_CODES[code]
     return AlmaError

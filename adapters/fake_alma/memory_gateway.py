@@ -147,7 +147,7 @@ class InMemoryAlmaGateway:
         if error.status >= 500:
             error_class = AlmaUnavailable  # as the HTTP client does, whatever the code says
         else:
-            error_class = error_class_for(error.status, envelope)
+            error_class = error_class_for(error.status, envelope, operation)
         return error_class(
             self.institution,
             operation,

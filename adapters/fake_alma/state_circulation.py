@@ -299,7 +299,7 @@ class CirculationState(PatronState):
         if item_pid:
             found = inst.items.get(item_pid)
             if found is None:
-                raise errors.invalid_parameter("item_pid", item_pid)
+                raise errors.invalid_item_pid(item_pid)
             item = found
         elif item_barcode:
             item = self.item_by_barcode(institution, item_barcode)

@@ -278,6 +278,36 @@ class BibNotFound(NotFound):
     """402203 and friends: no such bib record."""
 
 
+class Refusal(AlmaError):
+    """Alma refused a write for a reason the caller acts on; the adapter names it by its code,
+    so no use case compares error-code strings."""
+
+
+class BarcodeExists(Refusal):
+    """401873 on creating an item: an item with that barcode exists already."""
+
+
+class DuplicateRequest(Refusal):
+    """401136 on creating a request: the user has an active request for this item or title."""
+
+
+class AlreadyOnLoan(Refusal):
+    """400042 on creating a loan: the item is on loan already."""
+
+
+class ItemNotReadyForLoan(Refusal):
+    """Creating a loan of an item Alma does not show yet (a brand-new item): worth retrying
+    for a while. Alma answers 401683, 401689, 40166411, 401153 or 401652 here."""
+
+
+class RequestGone(NotFound):
+    """401694 on reading or cancelling a request: it is no longer active (cancelled or done).
+
+    To a cancel it means nothing is left to do (the outcome is ``skipped`` with Alma's code). The
+    code is the fake's and unverified against real Alma; any other refusal is ``failed``, so staff
+    see it."""
+
+
 class TransientAlmaError(AlmaError):
     """A failure that retrying may cure: 5xx, timeouts, dropped connections, per-second 429."""
 

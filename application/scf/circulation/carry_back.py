@@ -33,6 +33,7 @@ from application.shared.alma import (
     AlmaItem,
     NotFound,
     QuotaExhausted,
+    RequestGone,
     TransientAlmaError,
     UnknownInstitution,
 )
@@ -51,15 +52,10 @@ from domain.scf.requests.cancellations import Cancellation
 from domain.scf.requests.routing import SourceRequestRef
 from domain.scf.webhooks import LoanReturned, RequestCanceled
 
-__all__ = ["CANCEL_SOURCE", "REQUEST_GONE_CODES", "SCAN_IN", "Circulation", "CirculationOutcome"]
+__all__ = ["CANCEL_SOURCE", "SCAN_IN", "Circulation", "CirculationOutcome"]
 
 T = TypeVar("T")
 Cancel = Callable[[AlmaGateway], Awaitable[None]]
-
-REQUEST_GONE_CODES = frozenset({"401694"})
-"""Alma's "no such active request" on a cancel: the member request was already cancelled or
-fulfilled, so nothing is left to do and the outcome is ``skipped`` with Alma's code. The code is
-the fake's and unverified against real Alma; any other refusal is ``failed``, so staff see it."""
 
 
 class Circulation:
@@ -278,7 +274,7 @@ class Circulation:
         try:
             await self._alma(institution, cancel, what)
         except Refused as refused:
-            if refused.error is not None and refused.error.error_code in REQUEST_GONE_CODES:
+            if isinstance(refused.error, RequestGone):
                 return refused.error
             raise
         return None

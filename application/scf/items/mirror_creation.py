@@ -25,7 +25,6 @@ from dataclasses import replace
 
 from application.ports.alma.gateway import AlmaGateway
 from application.ports.ledger import Ledger
-from application.scf.items.bib_items import is_refusal
 from application.scf.items.item_outcomes import (
     ItemOutcome,
     ItemResult,
@@ -35,7 +34,7 @@ from application.scf.items.item_outcomes import (
 )
 from application.scf.items.scf_catalog import ScfCatalog
 from application.scf.items.transit_loans import TransitLoans
-from application.shared.alma import AlmaError, AlmaItem
+from application.shared.alma import AlmaError, AlmaItem, BarcodeExists
 from application.shared.ledger_records import MirrorState
 from domain.scf.institutions import RemoteStorage
 from domain.scf.items.decisions import ItemAction
@@ -43,8 +42,6 @@ from domain.scf.items.holdings import resolve_scf_location
 from domain.scf.items.item_records import member_fingerprint, new_scf_item
 from domain.scf.items.published import PublishedItem
 
-BARCODE_EXISTS = "401873"
-"""Alma: "Item with barcode … already exists"."""
 PENDING_PID = ""
 """`scf_item_pid` of a LENDING row written before its SCF item is created: not known yet."""
 
@@ -85,9 +82,7 @@ class MirrorCreation:
         await self._owe_loan(item, member, ScfIds(mms_id, holding_id, PENDING_PID), fingerprint)
         try:
             created = await self._scf.create_item(mms_id, holding_id, body)
-        except AlmaError as error:
-            if not (is_refusal(error) and error.error_code == BARCODE_EXISTS):
-                raise
+        except BarcodeExists:
             found = await self._scf.item_by_barcode(scf_barcode)
             if (found.mms_id, found.holding_id) != (mms_id, holding_id):
                 return found

@@ -14,24 +14,9 @@ from dataclasses import dataclass
 import stamina
 
 from application.ports.alma.gateway import AlmaGateway
-from application.shared.alma import AlmaError, QuotaExhausted, TransientAlmaError
+from application.shared.alma import AlreadyOnLoan, ItemNotReadyForLoan
 from domain.scf.institutions import RemoteStorage
 from domain.scf.naming import system_user_id
-
-NOT_READY_CODES = frozenset(
-    {
-        "401683",  # No Item found for mmsId/holdings id/item id: not visible yet
-        "401689",  # No items found for barcode
-        "40166411",  # The parameter item_pid is invalid
-        "402204",  # invalid parameter (item_pid) in the fake's wording
-        "401153",  # Item cannot be loaned (not yet circulating)
-        "401652",  # General Error
-    }
-)
-"""Alma's answers to a loan of an item that exists but cannot circulate yet."""
-
-ALREADY_LOANED = "400042"
-"""Item is already loaned."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +31,7 @@ class LoanRetry:
 
 
 def _not_ready(error: Exception) -> bool:
-    return (
-        isinstance(error, AlmaError)
-        and not isinstance(error, (TransientAlmaError, QuotaExhausted))
-        and error.error_code in NOT_READY_CODES
-    )
+    return isinstance(error, ItemNotReadyForLoan)
 
 
 class TransitLoans:
@@ -85,9 +66,7 @@ class TransitLoans:
                         circ_desk=self._rs.circ_desk,
                         library=self._rs.holding_library,
                     )
-                except AlmaError as error:
-                    if error.error_code == ALREADY_LOANED:
-                        # A brand-new item can only be on our loan: an earlier attempt whose
-                        # answer was lost (a retried POST) went through after all.
-                        return
-                    raise
+                except AlreadyOnLoan:
+                    # A brand-new item can only be on our loan: an earlier attempt whose
+                    # answer was lost (a retried POST) went through after all.
+                    return

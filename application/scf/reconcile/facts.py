@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 
 from application.ports.alma.gateway import AlmaGateway
 from application.scf.bridge import Bridge
-from application.scf.circulation.carry_back import REQUEST_GONE_CODES
 from application.scf.items.bib_items import MemberItems, list_bib_items
 from application.scf.items.mirror_creation import PENDING_PID
 from application.scf.requests.request_data import request_from_json
@@ -84,7 +83,7 @@ def route_of(row: ForwardedRequest) -> Route | None:
 
 def is_gone(error: AlmaError) -> bool:
     """Alma's answer for a request (or its bib or user) that no longer exists."""
-    return isinstance(error, NotFound) or error.error_code in REQUEST_GONE_CODES
+    return isinstance(error, NotFound)
 
 
 class SystemUserLoans:

@@ -22,14 +22,12 @@ from application.ports.alma.gateway import AlmaGateway
 from application.scf.bridge import Bridge
 from application.scf.linked_users import scf_patron
 from application.scf.requests.plans import Plan, ScfTarget, Unforwardable
-from application.shared.alma import AlmaError, AlmaRequest
+from application.shared.alma import AlmaRequest, DuplicateRequest
 from domain.scf.requests.bodies import digitization_body, item_hold_body, title_hold_body
 from domain.scf.requests.comments import parse_internal_identifier
 from domain.scf.requests.routing import Route
 from domain.shared.alma_json import JsonObject
 
-DUPLICATE_REQUEST = "401136"
-"""Alma: "Patron has active request for selected item" (refused under allow_same_request=false)."""
 MAX_USER_REQUEST_PAGES = 20
 """Bound on the pages of a system user's requests searched for an earlier attempt's request."""
 
@@ -128,9 +126,7 @@ async def _create(bridge: Bridge, plan: Plan, user: str, how: str, body: JsonObj
     try:
         created = await create(allow_same_request=False)
         adopted = False
-    except AlmaError as error:
-        if error.error_code != DUPLICATE_REQUEST:
-            raise
+    except DuplicateRequest:
         earlier = await _earlier_attempt(scf, target, user, plan.request.request_id)
         if earlier is None:
             # Another member request of the same system user: both must stand.
@@ -178,4 +174,4 @@ _HANDLERS: dict[Route, Callable[[Bridge, Plan], Awaitable[Placed]]] = {
 }
 """Research §7.4.1–§7.4.6; item or title level follows the route (see `_create`)."""
 
-__all__ = ["DUPLICATE_REQUEST", "Placed", "place"]
+__all__ = ["Placed", "place"]

@@ -16,7 +16,6 @@ import logging
 from typing import Any
 
 from application.scf.bridge import Bridge
-from application.scf.circulation.carry_back import REQUEST_GONE_CODES
 from application.scf.linked_users import ScfUserUnresolved
 from application.scf.requests.cancels import cancel_source_request
 from application.scf.requests.handlers import place
@@ -26,6 +25,7 @@ from application.scf.requests.records import RequestRecorder, Switch, cancellati
 from application.shared.alma import (
     AlmaError,
     QuotaExhausted,
+    RequestGone,
     TransientAlmaError,
     UnknownInstitution,
 )
@@ -238,7 +238,7 @@ class RequestProcessor:
 
     async def _cancel(self, plan: Plan, cancellation: Cancellation) -> str:
         """Cancel the source request; "" once done, or what to add to the outcome's reason
-        when Alma had no active request left to cancel (`REQUEST_GONE_CODES`).
+        when Alma had no active request left to cancel (`RequestGone`).
 
         That answer is what a retry gets after an earlier attempt cancelled the request and was
         killed before recording it (or the request was closed meanwhile): the request is not
@@ -253,9 +253,7 @@ class RequestProcessor:
                 user_id=plan.member_user_id,
                 member_item=plan.member_item,
             )
-        except AlmaError as error:
-            if error.error_code not in REQUEST_GONE_CODES:
-                raise
+        except RequestGone as error:
             return f" (Alma had no active request left to cancel, {error.error_code})"
         return ""
 

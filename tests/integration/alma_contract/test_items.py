@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.shared.alma import AlmaError, ItemNotFound
+from application.shared.alma import AlmaError, BarcodeExists, ItemNotFound
 from tests.integration.alma_contract.support import (
     AB,
     SCF_DESK,
@@ -117,7 +117,7 @@ async def test_create_item_takes_the_holdings_location_and_refuses_a_used_barcod
     assert item.raw["item_data"]["physical_material_type"] == {"value": "BOOK", "desc": "Book"}
     with pytest.raises(AlmaError) as caught:
         await gateway.create_item(mms_id, holding_id, item_body("AB0001X"))
-    assert type(caught.value) is AlmaError
+    assert type(caught.value) is BarcodeExists
     assert caught.value.error_code == "401873"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.shared.alma import AlmaError, UserNotFound
+from application.shared.alma import AlmaError, DuplicateRequest, UserNotFound
 from tests.integration.alma_contract.support import (
     AB,
     SCF,
@@ -55,7 +55,7 @@ async def test_a_title_request_and_a_duplicate_is_refused(backend: Backend) -> N
     assert await gateway.get_title_request(mms_id, str(created.request_id)) == created
     with pytest.raises(AlmaError) as caught:
         await gateway.create_title_request(mms_id, SCF_USER, HOLD)
-    assert type(caught.value) is AlmaError
+    assert type(caught.value) is DuplicateRequest
     assert caught.value.error_code == "401136"
 
 

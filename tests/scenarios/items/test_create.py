@@ -10,7 +10,7 @@ from typing import Any
 from adapters.fake_alma import marc
 from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 from application.scf.items.item_sync import ItemSync
-from application.shared.alma import AlmaError, AlmaLoan
+from application.shared.alma import AlmaLoan, ItemNotReadyForLoan
 from tests.scenarios.items.support import (
     FAST_LOAN_RETRY,
     NZ_BARCODES,
@@ -163,7 +163,7 @@ class _NotReadyAtFirst:
     async def create_loan(self, user_id: str, item_pid: str, **kw: str) -> AlmaLoan:
         self.attempts += 1
         if self.attempts <= self.refusals:
-            raise AlmaError(SCF, "create loan", 400, self.code, "Item cannot be loaned.")
+            raise ItemNotReadyForLoan(SCF, "create loan", 400, self.code, "Item cannot be loaned.")
         return await self._inner.create_loan(user_id, item_pid, **kw)
 
 

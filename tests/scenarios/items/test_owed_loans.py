@@ -13,7 +13,7 @@ import pytest
 
 from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 from application.scf.items.item_sync import ItemSync
-from application.shared.alma import AlmaError, AlmaLoan
+from application.shared.alma import AlmaLoan, ItemNotReadyForLoan
 from tests.scenarios.items.support import (
     FAST_LOAN_RETRY,
     NZ_SHELF,
@@ -51,7 +51,7 @@ class _Loans:
         if self.kill:
             raise Killed
         if self.refuse:
-            raise AlmaError(SCF, "create loan", 400, "401153", "Item cannot be loaned.")
+            raise ItemNotReadyForLoan(SCF, "create loan", 400, "401153", "Item cannot be loaned.")
         return await self._inner.create_loan(user_id, item_pid, **kw)
 
 
