@@ -43,6 +43,10 @@ class TransferStatus(StrEnum):
 class MirrorState(StrEnum):
     """Whether the SCF copy of a member barcode currently exists, and whether it is lent yet."""
 
+    CREATING = "creating"
+    """Written before Alma is asked to create the SCF item (I7–I10): its bib and holding are
+    chosen, it has no item id yet, and its loan is owed. A crash here leaves this row, so the
+    next sync looks the barcode up instead of creating a second item."""
     MIRRORED = "mirrored"
     LENDING = "lending"
     """The SCF copy exists but its I10 transit loan is still owed (a crash or a failed loan):
@@ -157,6 +161,16 @@ class MirroredItem:
     loan_returned_at: datetime | None
     first_synced_at: datetime
     last_synced_at: datetime
+
+    @property
+    def owes_loan(self) -> bool:
+        """The I10 transit loan is still owed: the item is being created, or lending failed."""
+        return self.state in (MirrorState.CREATING, MirrorState.LENDING)
+
+    @property
+    def has_item_id(self) -> bool:
+        """The row knows its SCF item's pid (every state but `CREATING`)."""
+        return self.state is not MirrorState.CREATING
 
     @property
     def in_transit_loan(self) -> bool:

@@ -39,7 +39,7 @@ from application.scf.items.item_outcomes import (
     ScfIds,
     alma_reason,
 )
-from application.scf.items.mirror_creation import PENDING_PID, MirrorCreation
+from application.scf.items.mirror_creation import MirrorCreation
 from application.scf.items.scf_catalog import ScfCatalog
 from application.scf.items.transit_loans import TransitLoans
 from application.shared.alma import AlmaError, AlmaItem, ItemNotFound, QuotaExhausted
@@ -121,7 +121,7 @@ class ItemMirroring:
             return ItemOutcome(item, ItemResult.SKIPPED, ItemAction.NOTHING, NO_BARCODE)
         async with self._ledger.unit_of_work() as uow:
             row = await uow.items.get(self._inst, barcode)
-        live = (MirrorState.MIRRORED, MirrorState.LENDING)
+        live = (MirrorState.CREATING, MirrorState.MIRRORED, MirrorState.LENDING)
         mirrored = row if row is not None and row.state in live else None
         found = await self._guarded(item, ItemAction.NOTHING, self._decide(item, mirrored))
         if isinstance(found, ItemOutcome):
@@ -182,13 +182,13 @@ class ItemMirroring:
         if decision.action is ItemAction.CREATE:
             return await self._create(item, decision)
         if decision.action is ItemAction.UPDATE:
-            if mirrored is not None and mirrored.state is MirrorState.LENDING:
+            if mirrored is not None and mirrored.owes_loan:
                 return await self._complete_loan(item, decision, mirrored)
             return await self._refresh(item, decision, mirrored, existing)
         if decision.action is ItemAction.DELETE:
-            if mirrored is not None and mirrored.scf_item_pid == PENDING_PID:
+            if mirrored is not None and not mirrored.has_item_id:
                 # Killed while creating it, and now to be deleted: whatever Alma made goes.
-                existing = await self._owed_item(item, ScfIds.of_row(mirrored))
+                existing = await self._owed_item(item, mirrored)
                 if existing is None:
                     return self._gone(item, ScfIds.of_row(mirrored), decision)
                 mirrored = None
@@ -225,7 +225,7 @@ class ItemMirroring:
         """I10 for a mirror created earlier whose loan is still owed, then I11 as usual."""
         member = await self._member_item(item)
         ids = ScfIds.of_row(owed)
-        scf_item = await self._owed_item(item, ids)
+        scf_item = await self._owed_item(item, owed)
         if scf_item is None:
             # The SCF does not have the mirror the ledger remembers (or was about to create):
             # make it now.
@@ -235,7 +235,7 @@ class ItemMirroring:
                 ignore_delete_files=self._ignore_deletes,
             )
             return await self._create(item, recreate, member)
-        if ids.item_pid == PENDING_PID:
+        if not owed.has_item_id:
             found = ScfIds.of_item(scf_item)
             if (found.mms_id, found.holding_id) != (ids.mms_id, ids.holding_id):
                 # Not the item that creation made: another's mirror, adopted as it is.
@@ -326,12 +326,14 @@ class ItemMirroring:
             changed_fields=update.changed_fields,
         )
 
-    async def _owed_item(self, item: PublishedItem, ids: ScfIds) -> AlmaItem | None:
-        """The SCF item of a LENDING row, or None: by its ids, or by barcode when the row was
-        written before the item was created (`PENDING_PID`)."""
+    async def _owed_item(self, item: PublishedItem, row: MirroredItem) -> AlmaItem | None:
+        """The SCF item of a row whose loan is owed, or None: by its ids, or by barcode when the
+        row was written before the item was created (`CREATING`)."""
         try:
-            if ids.item_pid != PENDING_PID:
-                return await self._scf.get_item(ids.mms_id, ids.holding_id, ids.item_pid)
+            if row.has_item_id:
+                return await self._scf.get_item(
+                    row.scf_mms_id, row.scf_holding_id, row.scf_item_pid
+                )
             assert item.scf_barcode is not None  # a row has a barcode
             return await self._scf.item_by_barcode(item.scf_barcode)
         except ItemNotFound:

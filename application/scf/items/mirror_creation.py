@@ -1,14 +1,14 @@
 """Creating the SCF mirror of a member item: bib, holding, item, transit loan (rules I7–I10).
 
-The bib and the holding come from the batch's `ScfCatalog` (found or created once, the holding
-at the *resolved* location of I8); the item body is the domain's `new_scf_item` (I9); the loan
-goes through `TransitLoans` (I10). The ledger row is written in state LENDING before the SCF item
-is created, with the bib and holding it goes to and no pid yet (`PENDING_PID`), and again with
-the pid once Alma answered, each in a unit of work of its own. A crash at any point leaves a
-LENDING row: with its pid, the loan is owed and the next sync makes it (`complete_loan`); without
-it, the next sync looks `{b}X` up, and an item under that bib and holding is the one this
-creation made, whose loan is owed as well (a mirror found without any row is the Java app's and is
-adopted, never lent). A loan that still fails leaves the mirror in place: the outcome is a
+The bib and the holding come from the batch's `ScfCatalog` (found or created once, the holding at
+the *resolved* location of I8); the item body is the domain's `new_scf_item` (I9); the loan goes
+through `TransitLoans` (I10). The ledger row is written in state CREATING before the SCF item is
+created, with the bib and holding it goes to and no pid yet, and again in state LENDING with the
+pid once Alma answered, each in a unit of work of its own. A crash at any point leaves a row that
+owes its loan: LENDING with its pid, and the next sync makes the loan (`complete_loan`); CREATING
+without it, and the next sync looks `{b}X` up, and an item under that bib and holding is the one
+this creation made, whose loan is owed as well (a mirror found without any row is the Java app's
+and is adopted, never lent). A loan that still fails leaves the mirror in place: the outcome is a
 failure that records the mirror, still LENDING, so the next sync tries the loan again.
 
 Alma refuses a second item with a barcode in use. Under the bib and holding this creation chose,
@@ -42,8 +42,9 @@ from domain.scf.items.holdings import resolve_scf_location
 from domain.scf.items.item_records import member_fingerprint, new_scf_item
 from domain.scf.items.published import PublishedItem
 
-PENDING_PID = ""
-"""`scf_item_pid` of a LENDING row written before its SCF item is created: not known yet."""
+NO_ITEM_ID_YET = ""
+"""What a `CREATING` row stores for the pid it does not have (the column is required); no reader
+looks at it: `MirroredItem.has_item_id` says whether there is one."""
 
 
 class MirrorCreation:
@@ -79,7 +80,13 @@ class MirrorCreation:
         fingerprint = member_fingerprint(member.raw)
         # Written ahead: a crash between Alma's creating the item and the row learning its pid
         # must not leave a mirror the ledger does not know it made (and owes a loan to).
-        await self._owe_loan(item, member, ScfIds(mms_id, holding_id, PENDING_PID), fingerprint)
+        await self._owe_loan(
+            item,
+            member,
+            ScfIds(mms_id, holding_id, NO_ITEM_ID_YET),
+            fingerprint,
+            MirrorState.CREATING,
+        )
         try:
             created = await self._scf.create_item(mms_id, holding_id, body)
         except BarcodeExists:
@@ -88,7 +95,7 @@ class MirrorCreation:
                 return found
             # Under the very bib and holding this creation chose: it is the item this creation
             # made, its answer lost on the way (a reset after Alma wrote it; the adapter retried
-            # the POST). It is ours and owes its loan (I10), like a crash's PENDING_PID row.
+            # the POST). It is ours and owes its loan (I10), like a crash's CREATING row.
             created = found
         ids = ScfIds(mms_id, holding_id, ScfIds.of_item(created).item_pid)
         self._catalog.remember_mirror(scf_barcode)
@@ -133,10 +140,15 @@ class MirrorCreation:
         return await self._lend(outcome, user, f"{item.scf_barcode} exists")
 
     async def _owe_loan(
-        self, item: PublishedItem, member: AlmaItem, ids: ScfIds, fingerprint: str
+        self,
+        item: PublishedItem,
+        member: AlmaItem,
+        ids: ScfIds,
+        fingerprint: str,
+        state: MirrorState = MirrorState.LENDING,
     ) -> None:
-        """Record the new mirror, its loan still owed, before lending it (I10, I13); with
-        `PENDING_PID`, before Alma is even asked to create it."""
+        """Record the new mirror, its loan still owed, before lending it (I10, I13); in state
+        `CREATING`, before Alma is even asked to create it."""
         assert item.barcode is not None
         async with self._ledger.unit_of_work() as uow:
             await uow.items.upsert(
@@ -149,7 +161,7 @@ class MirrorCreation:
                 nz_mms_id=item.nz_mms_id,
                 member_item_pid=member.pid,
                 fingerprint=fingerprint,
-                state=MirrorState.LENDING,
+                state=state,
             )
             await uow.commit()
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from application.ports.alma.gateway import AlmaGateway
 from application.scf.bridge import Bridge
 from application.scf.items.bib_items import MemberItems, list_bib_items
-from application.scf.items.mirror_creation import PENDING_PID
 from application.scf.requests.request_data import request_from_json
 from application.shared.alma import AlmaError, AlmaItem, AlmaRequest, ItemNotFound, NotFound
 from application.shared.ledger_records import ForwardedRequest, MirroredItem, MirrorState
@@ -42,7 +41,7 @@ from domain.scf.reconciliation import (
 )
 from domain.scf.requests.routing import Route
 
-LIVE = (MirrorState.MIRRORED, MirrorState.LENDING)
+LIVE = (MirrorState.CREATING, MirrorState.MIRRORED, MirrorState.LENDING)
 """Ledger states of a mirror that should exist in the SCF."""
 
 
@@ -161,7 +160,7 @@ class ReconcileFacts:
         if member is None:
             member = await self._member_item(barcode, published, row)
         scf = await self._scf_item(barcode, row)
-        if row is not None and row.scf_item_pid == PENDING_PID and scf is not None:
+        if row is not None and not row.has_item_id and scf is not None:
             row = _resolved(row, scf)
         if published is not None:
             library, location = published.library, published.location
@@ -176,7 +175,7 @@ class ReconcileFacts:
         system_user = system_user_id(self._inst, library) if library else None
         mirror_row = None
         if row is not None:
-            owed = row.state is MirrorState.LENDING
+            owed = row.owes_loan
             mirror_row = MirrorRow(row.scf_item_pid, owed, row.in_transit_loan)
         borrower = await self._borrower(row, scf, system_user)
         facts = ItemFacts(
@@ -212,7 +211,7 @@ class ReconcileFacts:
         loan is owed or open and Alma shows the mirror on loan."""
         if row is None or scf is None or system_user is None:
             return None
-        expects_loan = row.state is MirrorState.LENDING or row.in_transit_loan
+        expects_loan = row.owes_loan or row.in_transit_loan
         if scf.pid != row.scf_item_pid or scf.process_type != ON_LOAN or not expects_loan:
             return None
         return await self._loans.borrower(row.scf_item_pid, system_user)
@@ -248,8 +247,8 @@ class ReconcileFacts:
 
     async def _scf_item(self, barcode: str, row: MirroredItem | None) -> AlmaItem | None:
         wanted = scf_barcode(barcode)
-        # A pending row (no pid: killed between recording and creating) has no ids to follow.
-        if row is not None and row.scf_item_pid:
+        # A CREATING row (killed between recording and creating) has no ids to follow.
+        if row is not None and row.has_item_id:
             try:
                 found = await self._scf.get_item(
                     row.scf_mms_id, row.scf_holding_id, row.scf_item_pid
@@ -368,10 +367,10 @@ def index_by_pid(cases: Mapping[str, ItemCase]) -> dict[str, AlmaItem]:
 
 
 def _resolved(row: MirroredItem, scf: AlmaItem) -> MirroredItem:
-    """A pending row (written before its item was created, then a crash) names the item found
+    """A CREATING row (written before its item was created, then a crash) names the item found
     by barcode when it sits under the row's bib and holding: the creation did happen, so the
     item is the one this row owes its transit loan for, as the items sync decides (I10). An
     item elsewhere stays unexplained: the row is left as it is and found stale."""
     if (scf.mms_id, scf.holding_id) != (row.scf_mms_id, row.scf_holding_id) or not scf.pid:
         return row
-    return replace(row, scf_item_pid=scf.pid)
+    return replace(row, scf_item_pid=scf.pid, state=MirrorState.LENDING)

@@ -277,7 +277,7 @@ class ReconcileRepairs:
             mirror=MirrorChange.UPSERT,
             member_item_pid=member.pid,
             fingerprint=member_fingerprint(member.raw),
-            loan_owed=case.row is not None and case.row.state is MirrorState.LENDING,
+            loan_owed=case.row is not None and case.row.owes_loan,
             changed_fields=update.changed_fields,
         )
         await record_outcome(self._bridge, outcome, None)
@@ -314,7 +314,7 @@ class ReconcileRepairs:
         barcode = finding.barcode or row.barcode
 
         async def lent(uow: LedgerUnitOfWork) -> None:
-            if row.state is MirrorState.LENDING:
+            if row.owes_loan:
                 await self._upsert(uow, row, MirrorState.MIRRORED, barcode)
             await uow.items.mark_loan(row.institution, barcode)
 
@@ -370,8 +370,8 @@ class ReconcileRepairs:
         barcode = finding.barcode or row.barcode
 
         async def returned(uow: LedgerUnitOfWork) -> None:
-            if row.state is MirrorState.LENDING:
-                # No longer owed; a LENDING row has no loan facts, so MIRRORED starts without.
+            if row.owes_loan:
+                # No longer owed; a row owing its loan has no loan facts: MIRRORED starts without.
                 await self._upsert(uow, row, MirrorState.MIRRORED, barcode)
             else:
                 await uow.items.mark_loan_returned(row.institution, barcode)

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from application.ports.alma.gateway import AlmaGateway
 from application.scf.bridge import Bridge
-from application.scf.items.mirror_creation import PENDING_PID
 from application.scf.library_names import LibraryNames
 from application.shared.alma import (
     AlmaError,
@@ -214,8 +213,8 @@ class Planner:
             mirror = await uow.items.get(institution, barcode)
         if mirror is None:
             return False
-        if mirror.state is MirrorState.LENDING:
-            if mirror.scf_item_pid == PENDING_PID:
+        if mirror.owes_loan:
+            if not mirror.has_item_id:
                 return (mirror.scf_mms_id, mirror.scf_holding_id) == (
                     target.mms_id,
                     target.holding_id,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from application.scf.items.mirror_creation import PENDING_PID
+from application.scf.items.mirror_creation import NO_ITEM_ID_YET
 from application.shared.ledger_records import MirrorState
 from domain.scf.reconciliation import FindingKind
 from tests.scenarios.items.support import (
@@ -316,12 +316,12 @@ async def _pending(world: World, barcode: str) -> None:
             barcode,
             scf_mms_id=mirror_row.scf_mms_id,
             scf_holding_id=mirror_row.scf_holding_id,
-            scf_item_pid=PENDING_PID,
+            scf_item_pid=NO_ITEM_ID_YET,
             member_mms_id=mirror_row.member_mms_id,
             nz_mms_id=mirror_row.nz_mms_id,
             member_item_pid=mirror_row.member_item_pid,
             fingerprint=mirror_row.fingerprint,
-            state=MirrorState.LENDING,
+            state=MirrorState.CREATING,
         )
         await uow.commit()
 
