@@ -38,6 +38,7 @@ from application.scf.items.item_sources import ItemFile, ItemSources
 from application.scf.items.item_sync_summary import FileSummary, ItemSyncSummary, PlannedItem, tally
 from application.scf.items.transit_loans import LoanRetry, TransitLoans
 from application.scf.reports import ReportName, ReportRow
+from application.scf.sync_end import record_sync_end
 from application.shared.alma import AlmaError, QuotaExhausted, TransientAlmaError
 from application.shared.files import FileError, TransferError
 from application.shared.ledger_records import JsonValue, Outcome
@@ -258,20 +259,15 @@ class _Batch:
     async def _record_end(self, summary: ItemSyncSummary) -> None:
         counts: dict[str, JsonValue] = {result.value: n for result, n in summary.counts.items()}
         stopped = self._stopped
-        async with self._bridge.ledger.unit_of_work() as uow:
-            await uow.events.append(
-                "items.sync",
-                Outcome.FAILED if stopped else Outcome.OK,
-                institution=self._inst,
-                message=(
-                    f"stopped, files resume next time: {stopped}"
-                    if stopped
-                    else f"{len(summary.files)} files, {summary.total} items"
-                ),
-                details={"counts": counts, "files": [f.name for f in summary.files]},
-                error_code=stopped.error_code if stopped else None,
-            )
-            await uow.commit()
+        await record_sync_end(
+            self._bridge.ledger,
+            "items.sync",
+            self._inst,
+            done=f"{len(summary.files)} files, {summary.total} items",
+            stopped=stopped,
+            details={"counts": counts, "files": [f.name for f in summary.files]},
+            error_code=stopped.error_code if stopped else None,
+        )
         if stopped is not None:
             await self._report(None, f"Items sync stopped: {stopped}")
 

@@ -52,6 +52,7 @@ from application.scf.requests.outcomes import Action, ForwardingSummary, Request
 from application.scf.requests.plans import Planner
 from application.scf.requests.processing import RequestProcessor
 from application.scf.requests.request_data import request_from_json
+from application.scf.sync_end import record_sync_end
 from application.shared.files import FileError, MalformedFile
 from application.shared.ledger_records import JsonValue, Outcome, RequestStatus, TransferKind
 from domain.scf.requests.routing import RemoteStorageRequest
@@ -359,27 +360,22 @@ class RequestForwarding:
         stopped = summary.stopped
         error_code = next((o.error_code for o in summary.outcomes if o.quota_exhausted), None)
         names: list[JsonValue] = list(files)
-        async with self._bridge.ledger.unit_of_work() as uow:
-            await uow.events.append(
-                REQUESTS_SYNC,
-                Outcome.FAILED if stopped else Outcome.OK,
-                institution=summary.institution,
-                message=(
-                    f"stopped, files resume next time: {stopped}"
-                    if stopped
-                    else f"{len(files)} files, {len(summary.outcomes)} requests"
-                ),
-                details={
-                    "counts": counts,
-                    "files": names,
-                    "files_failed": summary.files_failed,
-                    "files_pending": summary.files_pending,
-                    "retries": summary.retries,
-                    "settled_on_retry": summary.settled_on_retry,
-                },
-                error_code=error_code if stopped else None,
-            )
-            await uow.commit()
+        await record_sync_end(
+            self._bridge.ledger,
+            REQUESTS_SYNC,
+            summary.institution,
+            done=f"{len(files)} files, {len(summary.outcomes)} requests",
+            stopped=stopped,
+            details={
+                "counts": counts,
+                "files": names,
+                "files_failed": summary.files_failed,
+                "files_pending": summary.files_pending,
+                "retries": summary.retries,
+                "settled_on_retry": summary.settled_on_retry,
+            },
+            error_code=error_code,
+        )
 
     async def _dry_run(self, institution: str) -> ForwardingSummary:
         """List, download to scratch, parse and plan; claim nothing, write nothing."""
