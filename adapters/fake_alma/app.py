@@ -17,11 +17,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from adapters.fake_alma import (
+    routes_analytics,
     routes_bibs,
     routes_conf,
     routes_courses,
     routes_items,
+    routes_jobs,
     routes_requests,
+    routes_sets,
     routes_users,
 )
 from adapters.fake_alma.errors import AlmaError, TrackingIds
@@ -98,6 +101,9 @@ def create_fake_alma_app(
         *routes_users.routes,
         *routes_conf.routes,
         *routes_courses.routes,
+        *routes_sets.routes,
+        *routes_analytics.routes,
+        *routes_jobs.routes,
     ]
     if control_api:
         routes += [

@@ -98,13 +98,16 @@ async def holdings_collection(request: Request) -> Response:
 
 
 async def holding_resource(request: Request) -> Response:
-    """``GET /bibs/{mms}/holdings/{hid}``."""
-    holding = fake(request).state.holding(
-        institution_code(request),
-        request.path_params["mms_id"],
-        request.path_params["holding_id"],
-    )
-    return answer(request, views.holding_json(holding), root="holding")
+    """``GET /bibs/{mms}/holdings/{hid}``: XML as ``ref:scriptotek-php-alma-client__holding_
+    response.xml`` (the ``<record>`` inside ``<holding>``), JSON with the record in ``anies``;
+    a holding seeded with ``withhold_holding_record`` comes without its record (rule H2)."""
+    state = fake(request).state
+    code = institution_code(request)
+    holding = state.holding(code, request.path_params["mms_id"], request.path_params["holding_id"])
+    body = views.holding_json(holding)
+    if state.holding_record_withheld(code, holding.holding_id):
+        del body["anies"]
+    return answer(request, body, root="holding")
 
 
 routes = [

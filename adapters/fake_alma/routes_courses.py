@@ -1,4 +1,5 @@
-"""Courses: search with ``q``, page with ``limit``/``offset``, get one."""
+"""Courses: search with ``q`` (``year~2025`` included), page with ``limit``/``offset``, get one,
+with its reading lists under ``view=full``."""
 
 from __future__ import annotations
 
@@ -23,9 +24,15 @@ async def courses(request: Request) -> Response:
 
 
 async def course(request: Request) -> Response:
-    """``GET /courses/{id}``."""
-    found = fake(request).state.course(institution_code(request), request.path_params["course_id"])
-    return answer(request, views.course_json(found, base_url(request)), root="course")
+    """``GET /courses/{id}[?view=full]``: ``view=full`` adds the reading lists (rules L5, L8)."""
+    state = fake(request).state
+    code = institution_code(request)
+    found = state.course(code, request.path_params["course_id"])
+    lists = None
+    if request.query_params.get("view") == "full":
+        lists = state.reading_lists_of(code, found.course_id)
+    body = views.course_json(found, base_url(request), reading_lists=lists)
+    return answer(request, body, root="course")
 
 
 routes = [

@@ -17,14 +17,16 @@ from adapters.fake_alma.model import (
     Item,
 )
 from adapters.fake_alma.state_circulation import CirculationState
+from adapters.fake_alma.state_workflows import WorkflowState
 
 
-class FakeAlmaState(CirculationState):
+class FakeAlmaState(CirculationState, WorkflowState):
     """The whole fake: institutions, network zone, catalogue, patrons, circulation, call log.
 
     Built in layers, one module each: ``state_base`` (institutions, keys, conf),
-    ``state_catalog`` (bibs, holdings, items), ``state_patrons`` (users, courses) and
-    ``state_circulation`` (requests, loans, scan-in); this class adds seeding conveniences.
+    ``state_catalog`` (bibs, holdings, items), ``state_patrons`` (users, courses),
+    ``state_circulation`` (requests, loans, scan-in) and ``state_workflows`` (sets, Analytics
+    reports, jobs, reading lists); this class adds seeding conveniences.
     """
 
     def seed_item(

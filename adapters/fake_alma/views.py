@@ -380,8 +380,19 @@ def location_json(library: Library, location: Location, base: str) -> dict[str, 
     }
 
 
-def course_json(course: Course, base: str) -> dict[str, Any]:
-    """A course as in ``ref:tulibraries-alma_rb__courses.json``."""
+def course_json(
+    course: Course, base: str, *, reading_lists: Sequence[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A course as in ``ref:tulibraries-alma_rb__courses.json``; with ``reading_lists`` (the
+    ``view=full`` answer) it also carries ``reading_lists.reading_list[]``, each with its link."""
     body = copy.deepcopy(course.data)
-    body["link"] = f"{base}/courses/{_seg(course.course_id)}"
+    link = f"{base}/courses/{_seg(course.course_id)}"
+    if reading_lists is not None:
+        body["reading_lists"] = {
+            "reading_list": [
+                {**copy.deepcopy(r), "link": f"{link}/reading-lists/{_seg(str(r['id']))}"}
+                for r in reading_lists
+            ]
+        }
+    body["link"] = link
     return body
