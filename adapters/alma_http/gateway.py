@@ -11,7 +11,6 @@ import httpx
 from adapters.alma_http.client import AlmaHttpClient
 from application.shared.alma import (
     AlmaBib,
-    AlmaCourse,
     AlmaHolding,
     AlmaItem,
     AlmaJson,
@@ -546,21 +545,6 @@ class HttpAlmaGateway:
             subject={"library": library},
         )
         return _records(data, "location", AlmaLocation)
-
-    async def search_courses(
-        self, query: str | None = None, *, limit: int = MAX_PAGE, offset: int = 0
-    ) -> Page[AlmaCourse]:
-        params: dict[str, str | int | bool] = {"limit": _limit(limit), "offset": offset}
-        if query:
-            params["q"] = query
-        data = await self._call("GET", "courses", operation="search courses", params=params)
-        return _page(data, "course", AlmaCourse, offset)
-
-    async def get_course(self, course_id: str) -> AlmaCourse:
-        data = await self._call(
-            "GET", "courses", course_id, operation="get course", subject={"course": course_id}
-        )
-        return AlmaCourse(data)
 
 
 def _cancel_params(reason: str, note: str, notify_user: bool | None) -> dict[str, str | int | bool]:

@@ -38,7 +38,6 @@ from adapters.fake_alma.model import Bib, Institution, UserRequest
 from adapters.fake_alma.state import FakeAlmaState
 from application.shared.alma import (
     AlmaBib,
-    AlmaCourse,
     AlmaError,
     AlmaHolding,
     AlmaItem,
@@ -568,27 +567,6 @@ class InMemoryAlmaGateway:
 
         data = await self._run("list locations", work, {"library": library})
         return _records(data, "location", AlmaLocation)
-
-    async def search_courses(
-        self, query: str | None = None, *, limit: int = MAX_PAGE, offset: int = 0
-    ) -> Page[AlmaCourse]:
-        _check_limit(limit)
-
-        def work() -> AlmaJson:
-            _check_offset(offset)
-            # The HTTP adapter leaves q out when it is empty.
-            found = self._state.search_courses(self._code, query or None)
-            rendered = [views.course_json(c, self._base) for c in found]
-            return _listing("course", rendered, limit, offset)
-
-        data = await self._run("search courses", work)
-        return _page(data, "course", AlmaCourse, offset)
-
-    async def get_course(self, course_id: str) -> AlmaCourse:
-        def work() -> AlmaJson:
-            return views.course_json(self._state.course(self._code, course_id), self._base)
-
-        return AlmaCourse(await self._run("get course", work, {"course": course_id}))
 
 
 class InMemoryAlmaDirectory:

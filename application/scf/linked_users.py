@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from application.ports.alma.gateway import AlmaGateway
+from application.ports.alma.users import UsersPort
 from application.scf.bridge import Bridge
 from application.shared.alma import (
     AlmaError,
@@ -96,7 +96,7 @@ async def scf_patron(bridge: Bridge, source_institution: str, member_user_id: st
     return ScfPatron(created.primary_id, f"created from {home_institution} user {home_user_id}")
 
 
-async def _linked_copy(scf: AlmaGateway, link_id: str, institution: str) -> ScfPatron | None:
+async def _linked_copy(scf: UsersPort, link_id: str, institution: str) -> ScfPatron | None:
     try:
         found = await scf.get_linked_user(link_id, institution)
     except NotFound:
@@ -107,7 +107,7 @@ async def _linked_copy(scf: AlmaGateway, link_id: str, institution: str) -> ScfP
     return ScfPatron(found.primary_id, f"linked copy of {institution} user {link_id}")
 
 
-async def _refresh(scf: AlmaGateway, primary_id: str) -> None:
+async def _refresh(scf: UsersPort, primary_id: str) -> None:
     """Copy the patron's current data into the SCF account; only logged on failure (parity)."""
     try:
         await scf.refresh_user(primary_id)

@@ -193,21 +193,6 @@ class AlmaLocation:
         return _text(self.raw, "code")
 
 
-@dataclass(frozen=True)
-class AlmaCourse:
-    """A course (``/courses``), for the Leganto workflow."""
-
-    raw: AlmaJson
-
-    @property
-    def course_id(self) -> str | None:
-        return _text(self.raw, "id")
-
-    @property
-    def code(self) -> str | None:
-        return _text(self.raw, "code")
-
-
 T = TypeVar("T")
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from application.ports.alma.gateway import AlmaGateway
+from application.ports.alma.items import ItemsPort
 from application.shared.alma import (
     AlmaError,
     AlmaItem,
@@ -50,7 +50,7 @@ def is_refusal(error: AlmaError) -> bool:
     return not isinstance(error, (TransientAlmaError, QuotaExhausted))
 
 
-async def list_bib_items(gateway: AlmaGateway, mms_id: str) -> BibItems:
+async def list_bib_items(gateway: ItemsPort, mms_id: str) -> BibItems:
     """Up to `MAX_PAGES` pages of a bib's items. A bib Alma does not know has none."""
     found: dict[str, AlmaItem] = {}
     offset: int | None = 0
@@ -74,7 +74,7 @@ async def list_bib_items(gateway: AlmaGateway, mms_id: str) -> BibItems:
 class MemberItems:
     """A member's items, listed once per bib within a batch, single-flight per bib."""
 
-    def __init__(self, gateway: AlmaGateway, capacity: int = CACHED_BIBS) -> None:
+    def __init__(self, gateway: ItemsPort, capacity: int = CACHED_BIBS) -> None:
         self._gateway = gateway
         self._listings: BoundedCache[str, BibItems] = BoundedCache(capacity)
         self._locks: KeyedLocks[str] = KeyedLocks()

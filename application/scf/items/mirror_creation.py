@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from application.ports.alma.gateway import AlmaGateway
+from application.ports.alma.items import ItemsPort
 from application.ports.ledger import Ledger
 from application.scf.items.item_outcomes import (
     ItemOutcome,
@@ -55,7 +55,7 @@ class MirrorCreation:
         *,
         institution: str,
         remote_storage: RemoteStorage,
-        scf: AlmaGateway,
+        scf: ItemsPort,
         catalog: ScfCatalog,
         loans: TransitLoans,
         ledger: Ledger,

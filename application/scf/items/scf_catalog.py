@@ -30,11 +30,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import stamina
 
-from application.ports.alma.gateway import AlmaGateway
+from application.ports.alma.catalog import CatalogPort
+from application.ports.alma.conf import ConfPort
+from application.ports.alma.items import ItemsPort
 from application.scf.items.bib_items import EMPTY, BibItems, is_refusal, list_bib_items
 from application.scf.items.item_outcomes import CannotMirror
 from application.shared.alma import AlmaBib, AlmaError, AlmaItem, AlmaOutcomeUnknown
@@ -90,11 +92,15 @@ class BibKey:
         return cls("other_system_id", other_system_id(item.institution, item.member_mms_id))
 
 
+class ScfCatalogAlma(CatalogPort, ConfPort, ItemsPort, Protocol):
+    """What the SCF side of a batch calls: bibs, holdings, the SCF's locations and its items."""
+
+
 class ScfCatalog:
     """Per-batch, single-flight find-or-create of SCF bibs and holdings for one member."""
 
     def __init__(
-        self, scf: AlmaGateway, remote_storage: RemoteStorage, retry: CreateRetry | None = None
+        self, scf: ScfCatalogAlma, remote_storage: RemoteStorage, retry: CreateRetry | None = None
     ) -> None:
         self._scf = scf
         self._rs = remote_storage

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import stamina
 
-from application.ports.alma.gateway import AlmaGateway
+from application.ports.alma.loans import LoansPort
 from application.shared.alma import AlreadyOnLoan, ItemNotReadyForLoan
 from domain.scf.institutions import RemoteStorage
 from domain.scf.naming import system_user_id
@@ -38,7 +38,7 @@ class TransitLoans:
     """Lends new SCF mirrors to `{INST}-{library}` at the SCF circulation desk (rule I10)."""
 
     def __init__(
-        self, scf: AlmaGateway, remote_storage: RemoteStorage, retry: LoanRetry | None = None
+        self, scf: LoansPort, remote_storage: RemoteStorage, retry: LoanRetry | None = None
     ) -> None:
         self._scf = scf
         self._rs = remote_storage

@@ -1,21 +1,21 @@
 """Cancelling a member request exactly as the R8 table row says (research §7.6).
 
 The row gives the reason, the note, whether the patron is notified and which endpoint to use;
-this module only turns the row's scope into the right `AlmaGateway` call. Requests cancelled while
+this module only turns the row's scope into the right `RequestsPort` call. Requests cancelled while
 forwarding always live in the source institution (the row's owner is `SOURCE`), so the caller
 passes the source institution's gateway.
 """
 
 from __future__ import annotations
 
-from application.ports.alma.gateway import AlmaGateway
+from application.ports.alma.requests import RequestsPort
 from application.shared.alma import AlmaItem
 from domain.scf.requests.cancellations import Cancellation, CancelScope, RequestOwner
 from domain.shared.errors import InvalidIdentifier
 
 
 async def cancel_source_request(
-    source: AlmaGateway,
+    source: RequestsPort,
     cancellation: Cancellation,
     *,
     request_id: str,
@@ -64,7 +64,7 @@ def _item_ids(item: AlmaItem | None) -> tuple[str, str, str] | None:
     return item.mms_id, item.holding_id, item.pid
 
 
-def _missing(what: str, source: AlmaGateway, request_id: str) -> InvalidIdentifier:
+def _missing(what: str, source: RequestsPort, request_id: str) -> InvalidIdentifier:
     return InvalidIdentifier(
         f"cannot cancel the request without {what}",
         institution=source.institution,

@@ -152,8 +152,6 @@ async def _scenario(backend: Backend) -> list[Any]:
     await step(ab.libraries())
     await step(ab.locations("ABRS"))
     await step(ab.locations("NOPE"))
-    await step(ab.search_courses("code~1", limit=1))
-    await step(ab.get_course("0"))
 
     await step(scf.bibs_by_other_system_id("(01AAA_AB)991234"))
     await step(scf.create_bib_from_nz(NZ_ABSENT))

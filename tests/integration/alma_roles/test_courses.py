@@ -135,6 +135,13 @@ async def test_an_unknown_course_is_course_not_found(roles: Roles) -> None:
     )
 
 
+async def test_a_malformed_course_query_is_refused(roles: Roles) -> None:
+    with pytest.raises(AlmaError) as caught:
+        await roles.courses().search("no tilde here")
+
+    assert caught.value.error_code == "402204"
+
+
 async def test_courses_by_year_reads_every_page_and_keeps_that_year_only(roles: Roles) -> None:
     seed_eng200(roles.state)
     roles.state.add_course(AB, {"code": "OLD100", "section": "1", "year": "2024"})
