@@ -312,6 +312,9 @@ class HttpAlmaGateway:
             "requests",
             operation="create item request",
             params={"user_id": user_id, "allow_same_request": allow_same_request},
+            # Alma refuses a repeat only while it may not make a second request for this user;
+            # otherwise a lost answer is an unknown outcome, looked up before trying again.
+            repeat_safe=not allow_same_request,
             json_body=request,
             subject={"item": item_pid, "user": user_id},
         )
@@ -327,6 +330,9 @@ class HttpAlmaGateway:
             "requests",
             operation="create title request",
             params={"user_id": user_id, "allow_same_request": allow_same_request},
+            # Alma refuses a repeat only while it may not make a second request for this user;
+            # otherwise a lost answer is an unknown outcome, looked up before trying again.
+            repeat_safe=not allow_same_request,
             json_body=request,
             subject={"mms_id": mms_id, "user": user_id},
         )
