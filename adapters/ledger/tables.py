@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
     Float,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -173,4 +175,59 @@ alma_call_schedules = Table(
     Column("institution", String(CODE), primary_key=True),
     Column("starts", JSON(), nullable=False),
     Column("paused_until", Float(), nullable=False),
+)
+
+# One row per batch workflow run (rule B1). A run whose process was killed keeps `running` and
+# no `ended`: resuming it starts a new run pointing back here (B5). `options` never holds a
+# secret; `inputs` and `outputs` are JSON lists of {"name", "sha256"}.
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workflow", String(CODE), nullable=False),
+    Column("trigger", String(STATUS), nullable=False),
+    Column("started", UtcDateTime(), nullable=False),
+    Column("ended", UtcDateTime(), nullable=True),
+    Column("status", String(STATUS), nullable=False),
+    Column("records_ok", Integer(), nullable=False),
+    Column("records_skipped", Integer(), nullable=False),
+    Column("records_failed", Integer(), nullable=False),
+    Column("options", JSON(), nullable=False),
+    Column("inputs", JSON(), nullable=False),
+    Column("outputs", JSON(), nullable=False),
+    Column("dry_run", Boolean(), nullable=False),
+    Column("out_dir", Text(), nullable=True),
+    Column(
+        "resumed_from",
+        BigInteger(),
+        ForeignKey("job_runs.id", name="fk_job_runs_resumed_from"),
+        nullable=True,
+    ),
+    Column("reason", Text(), nullable=True),
+    Index("ix_job_runs_workflow_started", "workflow", "started"),
+    Index("ix_job_runs_started", "started"),
+)
+
+# Every record a run touched, once per (run, kind, key): recording a key again overwrites its
+# row, so a resumed or retried record never counts twice (B1, B5). `key` is the record's
+# identity (MMS id, holding id, course code+section, network id, resource URI, file path).
+run_records = Table(
+    "run_records",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "run_id",
+        BigInteger(),
+        ForeignKey("job_runs.id", name="fk_run_records_run_id"),
+        nullable=False,
+    ),
+    Column("kind", String(CODE), nullable=False),
+    Column("key", Text(), nullable=False),
+    Column("outcome", String(STATUS), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Column("detail", JSON(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("run_id", "kind", "key", name="uq_run_records_run_id_kind_key"),
+    Index("ix_run_records_run_id_outcome", "run_id", "outcome"),
+    Index("ix_run_records_outcome_recorded_at", "outcome", "recorded_at"),
 )

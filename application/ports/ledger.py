@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.ports.runs import RunRepository
 from application.shared.ledger_records import (
     DailyCount,
     ForwardedRequest,
@@ -257,6 +258,11 @@ class LedgerUnitOfWork(Protocol):
     @property
     def events(self) -> EventRepository:
         """The event log in this transaction."""
+        ...
+
+    @property
+    def runs(self) -> RunRepository:
+        """Batch runs and their records in this transaction (rules B1, B5)."""
         ...
 
     async def __aenter__(self) -> Self:

@@ -9,6 +9,7 @@ from entrypoints.cli import (
     db_commands,
     ledger_commands,
     replay_command,
+    run_commands,
     service_commands,
     sync_commands,
 )
@@ -28,6 +29,7 @@ app = typer.Typer(
         "  almabridge serve --config conf.json --host 0.0.0.0 --port 8080\n\n"
         "  almabridge sync-items 01AAA_AB --config conf.json --dry-run\n\n"
         "  almabridge ledger events --outcome failed --since 24h\n\n"
+        "  almabridge run cleanup --dry-run; almabridge runs --workflow cleanup\n\n"
         "  ALMABRIDGE_DATABASE_URL=postgresql://bridge@db/almabridge almabridge db upgrade"
     ),
     no_args_is_help=True,
@@ -45,6 +47,10 @@ app.command("send-requests")(sync_commands.send_requests_command)
 app.command("reconcile")(reconcile_command)
 app.add_typer(replay_command.app, name="replay")
 app.add_typer(ledger_commands.app, name="ledger")
+app.command("run", help=run_commands.RUN_HELP, context_settings=run_commands.RUN_CONTEXT)(
+    run_commands.run_command
+)
+app.add_typer(run_commands.runs_app, name="runs")
 app.command("demo")(demo_command)
 
 

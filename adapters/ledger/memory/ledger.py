@@ -7,8 +7,8 @@ each works on a snapshot that commit() publishes, so uncommitted changes are nev
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterable
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import AsyncIterator, Collection, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -20,9 +20,11 @@ from adapters.ledger.memory.files import MemoryTransferFileRepository
 from adapters.ledger.memory.inbox import MemoryInboxRepository
 from adapters.ledger.memory.items import MemoryMirroredItemRepository
 from adapters.ledger.memory.requests import MemoryForwardedRequestRepository
+from adapters.ledger.memory.runs import MemoryRunRepository
 from adapters.ledger.memory.state import LedgerState, Workspace, utc
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
+from application.ports.runs import WorkflowLock
 from application.shared.ledger_records import (
     DailyCount,
     InboxDepth,
@@ -48,6 +50,7 @@ class MemoryUnitOfWork:
     items: MemoryMirroredItemRepository
     requests: MemoryForwardedRequestRepository
     events: MemoryEventRepository
+    runs: MemoryRunRepository
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""
@@ -60,6 +63,7 @@ class MemoryUnitOfWork:
         self.items = MemoryMirroredItemRepository(workspace, clock)
         self.requests = MemoryForwardedRequestRepository(workspace, clock)
         self.events = MemoryEventRepository(workspace, clock)
+        self.runs = MemoryRunRepository(workspace, clock)
         return self
 
     async def __aexit__(
@@ -95,6 +99,7 @@ class MemoryLedger:
         self.clock = clock
         self.state = LedgerState()
         self.writer_lock = asyncio.Lock()
+        self._tried: set[str] = set()
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         """A new unit of work, to be entered with `async with`."""
@@ -103,6 +108,21 @@ class MemoryLedger:
     def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
         """Nothing to hold: a memory ledger has one process, whose own locks suffice."""
         return nullcontext()
+
+    def try_exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Hold `name` if no one in this process does (yields True), else yield False (B1)."""
+        return self._tried_lock(name)
+
+    @asynccontextmanager
+    async def _tried_lock(self, name: str) -> AsyncIterator[bool]:
+        if name in self._tried:
+            yield False
+            return
+        self._tried.add(name)
+        try:
+            yield True
+        finally:
+            self._tried.discard(name)
 
     async def claim_inbox(self, owner: str, lease: timedelta, limit: int) -> list[InboxMessage]:
         """Lease due pending and lease-expired messages to owner; two claims never overlap."""
@@ -227,4 +247,7 @@ if TYPE_CHECKING:
 
     def _satisfies_the_port(ledger: MemoryLedger) -> Ledger:
         # mypy proves here that the adapter, its unit of work and repositories fit the ports.
+        return ledger
+
+    def _locks_workflows(ledger: MemoryLedger) -> WorkflowLock:
         return ledger

@@ -15,6 +15,7 @@ from application.shared.ledger_records import (
     MirroredItem,
     TransferFile,
 )
+from application.shared.run_records import JobRun, RunRecord
 
 
 @dataclass
@@ -27,6 +28,9 @@ class LedgerState:
     items: dict[tuple[str, str], MirroredItem] = field(default_factory=dict)
     requests: dict[tuple[str, str], ForwardedRequest] = field(default_factory=dict)
     events: list[LedgerEvent] = field(default_factory=list)
+    runs: dict[int, JobRun] = field(default_factory=dict)
+    # Keyed by (run id, kind, key); a dict keeps first-recorded order, as run_records' ids do.
+    run_records: dict[tuple[int, str, str], RunRecord] = field(default_factory=dict)
     last_id: dict[str, int] = field(default_factory=dict)
 
     def snapshot(self) -> LedgerState:
@@ -38,6 +42,8 @@ class LedgerState:
             items=dict(self.items),
             requests=dict(self.requests),
             events=list(self.events),
+            runs=dict(self.runs),
+            run_records=dict(self.run_records),
             last_id=dict(self.last_id),
         )
 

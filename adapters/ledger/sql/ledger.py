@@ -21,10 +21,13 @@ from adapters.ledger.sql.inbox import SqlInboxRepository
 from adapters.ledger.sql.items import SqlMirroredItemRepository
 from adapters.ledger.sql.locks import held
 from adapters.ledger.sql.requests import SqlForwardedRequestRepository
+from adapters.ledger.sql.runs import SqlRunRepository
 from adapters.ledger.sql.support import require_aware
+from adapters.ledger.sql.try_locks import tried
 from adapters.ledger.tables import events, forwarded_requests, inbox_messages, mirrored_items
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
+from application.ports.runs import WorkflowLock
 from application.shared.ledger_records import (
     DailyCount,
     InboxDepth,
@@ -52,6 +55,7 @@ class SqlUnitOfWork:
     items: SqlMirroredItemRepository
     requests: SqlForwardedRequestRepository
     events: SqlEventRepository
+    runs: SqlRunRepository
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""
@@ -66,6 +70,7 @@ class SqlUnitOfWork:
         self.items = SqlMirroredItemRepository(self._conn, self._clock)
         self.requests = SqlForwardedRequestRepository(self._conn, self._clock)
         self.events = SqlEventRepository(self._conn, self._clock)
+        self.runs = SqlRunRepository(self._conn, self._clock)
         return self
 
     async def __aexit__(
@@ -102,6 +107,7 @@ class SqlLedger:
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
+        self._tried: set[str] = set()
 
     @classmethod
     def from_url(cls, url: str | None, clock: Clock) -> SqlLedger:
@@ -116,6 +122,10 @@ class SqlLedger:
     def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
         """Held by one process sharing this ledger at a time (PostgreSQL advisory lock)."""
         return held(self._engine, name)
+
+    def try_exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Hold `name` if no one else does (yields True), else yield False at once (B1)."""
+        return tried(self._engine, name, self._tried)
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work, to be entered with `async with`."""
@@ -288,4 +298,7 @@ if TYPE_CHECKING:
 
     def _satisfies_the_port(ledger: SqlLedger) -> Ledger:
         # mypy proves here that the adapter, its unit of work and repositories fit the ports.
+        return ledger
+
+    def _locks_workflows(ledger: SqlLedger) -> WorkflowLock:
         return ledger

@@ -33,7 +33,7 @@ async def test_check_ready_refuses_an_empty_database(empty_url: str, clock: Fake
 async def test_upgrade_brings_the_database_to_head_once(empty_url: str, clock: FakeClock) -> None:
     assert await current_revision(empty_url) is None
     head = await upgrade(empty_url)
-    assert head == await head_revision() == "0002"
+    assert head == await head_revision() == "0003"
     assert await current_revision(empty_url) == head
     assert await upgrade(empty_url) == head  # a second upgrade has nothing to do
     ledger = SqlLedger.from_url(empty_url, clock)
@@ -84,7 +84,7 @@ async def test_upgrade_needs_no_alembic_ini(
     # As installed: the working directory has no alembic.ini and no migrations folder.
     monkeypatch.chdir(tmp_path)
     assert not (tmp_path / "alembic.ini").exists()
-    assert await upgrade(empty_url) == "0002"
+    assert await upgrade(empty_url) == "0003"
 
 
 def test_the_revisions_that_ship_form_one_chain() -> None:
@@ -94,6 +94,7 @@ def test_the_revisions_that_ship_form_one_chain() -> None:
     assert sorted(path.name for path in versions.glob("*.py") if path.name != "__init__.py") == [
         "0001_ledger.py",
         "0002_alma_call_schedules.py",
+        "0003_job_runs.py",
     ]
 
 
@@ -110,10 +111,48 @@ async def test_a_ledger_of_the_first_revision_upgrades_in_place(empty_url: str) 
                     " VALUES ('2026-12-01 10:00:00+00', 'items.sync', 'ok', '{}')"
                 )
             )
-        assert await upgrade(empty_url) == "0002"
+        assert await upgrade(empty_url) == "0003"
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one() == 1
             schedules = await conn.execute(text("SELECT count(*) FROM alma_call_schedules"))
             assert schedules.scalar_one() == 0
     finally:
         await engine.dispose()
+
+
+async def test_a_ledger_of_the_second_revision_upgrades_in_place(empty_url: str) -> None:
+    """A ledger in service at 0002 keeps its rows and gains the batch runs (rule B1)."""
+    config = alembic_config(empty_url)
+    await asyncio.to_thread(command.upgrade, config, "0002")
+    engine = create_ledger_engine(empty_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO alma_call_schedules (institution, starts, paused_until)"
+                    " VALUES ('01AAA_AB', '[]', 0)"
+                )
+            )
+        assert await upgrade(empty_url) == "0003"
+        async with engine.connect() as conn:
+            schedules = await conn.execute(text("SELECT count(*) FROM alma_call_schedules"))
+            assert schedules.scalar_one() == 1
+            for table in ("job_runs", "run_records"):
+                rows = await conn.execute(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
+                assert rows.scalar_one() == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_the_batch_run_tables_downgrade_to_the_second_revision(empty_url: str) -> None:
+    await upgrade(empty_url)
+    await asyncio.to_thread(command.downgrade, alembic_config(empty_url), "0002")
+    assert await current_revision(empty_url) == "0002"
+    engine = create_ledger_engine(empty_url)
+    try:
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+    assert "job_runs" not in tables
+    assert "alma_call_schedules" in tables
