@@ -37,6 +37,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger, LedgerUnitOfWork
@@ -90,6 +91,15 @@ class _Attempt:
     failure: Exception | None = None
 
 
+class OtherMessages(Protocol):
+    """Messages the inbox carries that are not Alma webhooks (a scheduled workflow run, B6):
+    they share the inbox's leases, retries and fence, and are handled outside this context."""
+
+    async def handle(self, body: bytes, message_id: int) -> Handled | None:
+        """Handle the message and say how it ended, or None when it is not one of these."""
+        ...
+
+
 class InboxWorker:
     """Drains the ledger's inbox through the webhook handlers."""
 
@@ -108,11 +118,13 @@ class InboxWorker:
         batch: int = 5,
         renew_every: float | None = None,
         secrets: Callable[[], Iterable[str]] = tuple,
+        other_messages: OtherMessages | None = None,
     ) -> None:
         if lease <= timedelta(0) or max_attempts < 1 or batch < 1:
             raise ValueError("lease, max_attempts and batch must be positive")
         self._ledger = ledger
         self._handlers = handlers
+        self._other_messages = other_messages
         self._consortium = consortium
         self._clock = clock
         self._metrics = metrics
@@ -293,6 +305,11 @@ class InboxWorker:
     ) -> None:
         """Classify and dispatch; the outcome or the error lands in attempt."""
         try:
+            if self._other_messages is not None:
+                handled = await self._other_messages.handle(message.body, message.id)
+                if handled is not None:
+                    attempt.handled = handled
+                    return
             attempt.event = classify_webhook(message.body, consortium)
             attempt.handled = await dispatch(
                 self._handlers, self._metrics, attempt.event, message.id
