@@ -12,6 +12,7 @@ from entrypoints.cli import (
     run_commands,
     service_commands,
     sync_commands,
+    workflows_command,
 )
 from entrypoints.cli.demo_command import demo_command
 from entrypoints.cli.fake_alma_command import fake_alma_command
@@ -29,6 +30,7 @@ app = typer.Typer(
         "  almabridge serve --config conf.json --host 0.0.0.0 --port 8080\n\n"
         "  almabridge sync-items 01AAA_AB --config conf.json --dry-run\n\n"
         "  almabridge ledger events --outcome failed --since 24h\n\n"
+        "  almabridge workflows check workflows.toml\n\n"
         "  almabridge run cleanup --dry-run; almabridge runs --workflow cleanup\n\n"
         "  ALMABRIDGE_DATABASE_URL=postgresql://bridge@db/almabridge almabridge db upgrade"
     ),
@@ -51,6 +53,7 @@ app.command("run", help=run_commands.RUN_HELP, context_settings=run_commands.RUN
     run_commands.run_command
 )
 app.add_typer(run_commands.runs_app, name="runs")
+app.add_typer(workflows_command.app, name="workflows")
 app.command("demo")(demo_command)
 
 
