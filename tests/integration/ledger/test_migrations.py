@@ -33,7 +33,7 @@ async def test_check_ready_refuses_an_empty_database(empty_url: str, clock: Fake
 async def test_upgrade_brings_the_database_to_head_once(empty_url: str, clock: FakeClock) -> None:
     assert await current_revision(empty_url) is None
     head = await upgrade(empty_url)
-    assert head == await head_revision() == "0003"
+    assert head == await head_revision() == "0004"
     assert await current_revision(empty_url) == head
     assert await upgrade(empty_url) == head  # a second upgrade has nothing to do
     ledger = SqlLedger.from_url(empty_url, clock)
@@ -84,7 +84,7 @@ async def test_upgrade_needs_no_alembic_ini(
     # As installed: the working directory has no alembic.ini and no migrations folder.
     monkeypatch.chdir(tmp_path)
     assert not (tmp_path / "alembic.ini").exists()
-    assert await upgrade(empty_url) == "0003"
+    assert await upgrade(empty_url) == "0004"
 
 
 def test_the_revisions_that_ship_form_one_chain() -> None:
@@ -95,6 +95,7 @@ def test_the_revisions_that_ship_form_one_chain() -> None:
         "0001_ledger.py",
         "0002_alma_call_schedules.py",
         "0003_job_runs.py",
+        "0004_creating_mirrors.py",
     ]
 
 
@@ -111,7 +112,7 @@ async def test_a_ledger_of_the_first_revision_upgrades_in_place(empty_url: str) 
                     " VALUES ('2026-12-01 10:00:00+00', 'items.sync', 'ok', '{}')"
                 )
             )
-        assert await upgrade(empty_url) == "0003"
+        assert await upgrade(empty_url) == "0004"
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one() == 1
             schedules = await conn.execute(text("SELECT count(*) FROM alma_call_schedules"))
@@ -133,7 +134,7 @@ async def test_a_ledger_of_the_second_revision_upgrades_in_place(empty_url: str)
                     " VALUES ('01AAA_AB', '[]', 0)"
                 )
             )
-        assert await upgrade(empty_url) == "0003"
+        assert await upgrade(empty_url) == "0004"
         async with engine.connect() as conn:
             schedules = await conn.execute(text("SELECT count(*) FROM alma_call_schedules"))
             assert schedules.scalar_one() == 1
@@ -156,3 +157,32 @@ async def test_the_batch_run_tables_downgrade_to_the_second_revision(empty_url: 
         await engine.dispose()
     assert "job_runs" not in tables
     assert "alma_call_schedules" in tables
+
+
+async def test_a_mirror_row_written_before_its_item_becomes_creating(empty_url: str) -> None:
+    """ADR 0006: a `lending` row without an item pid (the old write-ahead row) is `creating`;
+    a `lending` row with its pid stays as it is."""
+    config = alembic_config(empty_url)
+    await asyncio.to_thread(command.upgrade, config, "0003")
+    engine = create_ledger_engine(empty_url)
+    row = (
+        "INSERT INTO mirrored_items (institution, barcode, scf_mms_id, scf_holding_id,"
+        " scf_item_pid, state, first_synced_at, last_synced_at) VALUES ('01AAA_AB', :barcode,"
+        " '991', '221', :pid, 'lending', '2026-12-01 10:00:00+00', '2026-12-01 10:00:00+00')"
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(row), {"barcode": "B1", "pid": ""})
+            await conn.execute(text(row), {"barcode": "B2", "pid": "231"})
+        assert await upgrade(empty_url) == "0004"
+        async with engine.connect() as conn:
+            states = await conn.execute(
+                text("SELECT barcode, state FROM mirrored_items ORDER BY barcode")
+            )
+            assert [tuple(r) for r in states] == [("B1", "creating"), ("B2", "lending")]
+        await asyncio.to_thread(command.downgrade, config, "0003")
+        async with engine.connect() as conn:
+            states = await conn.execute(text("SELECT state FROM mirrored_items ORDER BY barcode"))
+            assert [r[0] for r in states] == ["lending", "lending"]
+    finally:
+        await engine.dispose()
