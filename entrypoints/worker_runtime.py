@@ -32,6 +32,7 @@ from application.scf.inbox.worker import InboxWorker, RetryBackoff
 from application.scf.settings import Settings
 from application.shared.metrics import Metrics
 from entrypoints.container import Container, open_bridge
+from entrypoints.scheduling import Scheduling, plan_schedules, scheduling_for
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +127,43 @@ async def run_worker(
     max_attempts: int = 8,
     backoff: RetryBackoff | None = None,
 ) -> None:
-    """Process inbox messages until stop is set; rebuild the bridge when settings change."""
+    """Process inbox messages until stop is set; rebuild the bridge when settings change. With
+    a workflows configuration ($ALMABRIDGE_WORKFLOWS), plan its schedules too (B6)."""
+    name = owner or default_owner()
+    lease = lease or lease_from(container.environ())
+    log.info("inbox worker %s started (lease %s)", name, lease)
+    scheduling = scheduling_for(
+        container.environ(), container.ledger(), container.ledger(), container.clock()
+    )
+    planner = None
+    if scheduling is not None:
+        planner = asyncio.create_task(plan_schedules(scheduling, stop))
+    try:
+        await _work(
+            container, stop, scheduling, name, lease, poll_interval, batch, max_attempts, backoff
+        )
+    finally:
+        stop.set()
+        if planner is not None:
+            await planner
+    log.info("inbox worker %s stopped", name)
+
+
+async def _work(
+    container: Container,
+    stop: asyncio.Event,
+    scheduling: Scheduling | None,
+    name: str,
+    lease: timedelta,
+    poll_interval: float,
+    batch: int,
+    max_attempts: int,
+    backoff: RetryBackoff | None,
+) -> None:
     holder: SettingsHolder = container.settings()
     ledger: Ledger = container.ledger()
     clock: Clock = container.clock()
     metrics: Metrics = container.metrics()
-    name = owner or default_owner()
-    lease = lease or lease_from(container.environ())
-    log.info("inbox worker %s started (lease %s)", name, lease)
     released = False
     while not stop.is_set():
         try:
@@ -151,6 +181,7 @@ async def run_worker(
                     backoff=backoff,
                     batch=batch,
                     secrets=lambda: tuple(settings_secrets(holder.current)),
+                    other_messages=None if scheduling is None else scheduling.messages,
                 )
                 released = released or await _release_dead(worker)
                 await worker.run_forever(
@@ -166,4 +197,3 @@ async def run_worker(
             log.exception("inbox worker %s: cannot build the bridge; retrying", name)
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), max(REBUILD_PAUSE, poll_interval))
-    log.info("inbox worker %s stopped", name)

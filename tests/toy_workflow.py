@@ -141,3 +141,31 @@ WORKFLOWS = [
         usage="--input FILE [--effects FILE] [--pause-at N --gate FILE] [--crash]",
     )
 ]
+
+TICK = "toy-tick"
+"""A workflow of no arguments for the schedule tests (B6): each run records one tick."""
+
+
+class ToyTick:
+    """Records one `tick` keyed by the run's time."""
+
+    name = TICK
+
+    async def run(self, context: RunContext) -> None:
+        """One record; nothing else."""
+        await context.record("tick", context.now().isoformat(), RecordOutcome.OK, "ticked")
+
+
+def _no_options(args: Sequence[str], setup: WorkflowSetup) -> dict[str, JsonValue]:
+    WorkflowArguments(TICK).parse_args(list(args))
+    return {}
+
+
+WORKFLOWS.append(
+    WorkflowEntry(
+        name=TICK,
+        summary="records one tick (a schedule test's toy)",
+        options=_no_options,
+        build=lambda options, setup: ToyTick(),
+    )
+)

@@ -17,17 +17,22 @@ from typing import Annotated
 
 import typer
 
+from adapters.workflow_config.errors import WorkflowConfigError
+from adapters.workflow_config.loader import load_workflow_settings
 from application.scf.settings import Settings
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.cli.service_options import (
     ConfigOption,
     DatabaseUrlOption,
+    WorkflowsOption,
     container_for,
     fail,
     opened,
 )
 from entrypoints.container import Container, ServiceCannotStart
 from entrypoints.log_backup_runtime import LOG_FORMAT, install_log_file, run_log_backup
+from entrypoints.scheduling import WORKFLOWS_ENV
+from entrypoints.workflow_registry import RegistryError, WorkflowUsageError, load_registry
 
 LogLevelOption = Annotated[
     str,
@@ -48,6 +53,7 @@ def serve_command(
     ] = None,
     database_url: DatabaseUrlOption = None,
     log_level: LogLevelOption = "info",
+    workflows: WorkflowsOption = None,
 ) -> None:
     """Serve the webhook endpoint and the admin API, with the inbox worker inside.
 
@@ -63,7 +69,8 @@ def serve_command(
         almabridge serve --host 0.0.0.0 --port 8080
     """
     chosen_port = port if port is not None else int(os.environ.get("PORT") or 8080)
-    container = container_for(config, database_url)
+    container = container_for(config, database_url, workflows=workflows)
+    check_workflows(container)
     _configure_logging(log_level)
     asyncio.run(_serve(container, host, chosen_port, log_level))
 
@@ -76,6 +83,7 @@ def worker_command(
         typer.Option(help="Name of this worker in inbox leases; default host name and pid."),
     ] = None,
     log_level: LogLevelOption = "info",
+    workflows: WorkflowsOption = None,
 ) -> None:
     """Process the webhook inbox without serving HTTP, until SIGINT or SIGTERM.
 
@@ -94,9 +102,26 @@ def worker_command(
 
       ALMABRIDGE_DATABASE_URL=postgresql://bridge@db/almabridge almabridge worker --owner w2
     """
-    container = container_for(config, database_url)
+    container = container_for(config, database_url, workflows=workflows)
+    check_workflows(container)
     _configure_logging(log_level)
     asyncio.run(_worker(container, owner))
+
+
+def check_workflows(container: Container) -> None:
+    """Refuse to start (exit 2, every problem named) with a workflows configuration that
+    cannot schedule: a bad file, key or cron expression, an unknown workflow module (B9)."""
+    environ = container.environ()
+    if not environ.get(WORKFLOWS_ENV):
+        return
+    try:
+        load_workflow_settings(
+            environ[WORKFLOWS_ENV], environ, more_workflows=load_registry(environ)
+        )
+    except WorkflowConfigError as error:
+        fail("\n".join(error.problems), ExitCode.BAD_USAGE)
+    except (RegistryError, WorkflowUsageError) as error:
+        fail(str(error), ExitCode.BAD_USAGE)
 
 
 def _configure_logging(level: str) -> None:

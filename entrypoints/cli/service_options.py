@@ -25,6 +25,7 @@ from application.scf.settings import Settings
 from application.shared.ledger_records import LedgerNotMigrated
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.container import Container, ServiceCannotStart, prepare_service
+from entrypoints.scheduling import WORKFLOWS_ENV
 
 ConfigOption = Annotated[
     str | None,
@@ -53,6 +54,20 @@ DatabaseUrlOption = Annotated[
 ]
 
 
+WorkflowsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--workflows",
+        help=(
+            "The workflows' TOML configuration whose [schedules] this process runs (B6); "
+            "default $ALMABRIDGE_WORKFLOWS, else no scheduled runs."
+        ),
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+
+
 def fail(message: str, code: ExitCode) -> NoReturn:
     """Print `error: message` on stderr and exit with `code`."""
     typer.echo(f"error: {message}", err=True)
@@ -60,10 +75,16 @@ def fail(message: str, code: ExitCode) -> NoReturn:
 
 
 def service_environ(
-    config: str | None, database_url: str | None, base: Mapping[str, str] | None = None
+    config: str | None,
+    database_url: str | None,
+    base: Mapping[str, str] | None = None,
+    *,
+    workflows: str | None = None,
 ) -> dict[str, str]:
     """The process environment with the command line's choices written over it."""
     environ = dict(os.environ if base is None else base)
+    if workflows is not None:
+        environ[WORKFLOWS_ENV] = workflows
     if config is not None:
         environ[CONFIG_FILE_ENV] = config
     if database_url is not None:
@@ -71,10 +92,12 @@ def service_environ(
     return environ
 
 
-def container_for(config: str | None, database_url: str | None) -> Container:
+def container_for(
+    config: str | None, database_url: str | None, *, workflows: str | None = None
+) -> Container:
     """A container over the process environment and the command line's choices."""
     container = Container()
-    container.environ.override(service_environ(config, database_url))
+    container.environ.override(service_environ(config, database_url, workflows=workflows))
     return container
 
 

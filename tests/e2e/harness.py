@@ -213,6 +213,8 @@ class ServiceProcess:
     admin_token: str | None = ADMIN_TOKEN
     lease_seconds: float | None = None
     """Set: the service runs with this inbox lease (ALMABRIDGE_WORKER_LEASE_SECONDS)."""
+    extra_environment: dict[str, str] = field(default_factory=dict)
+    """More environment variables (e.g. $ALMABRIDGE_WORKFLOWS for scheduled runs)."""
     process: asyncio.subprocess.Process | None = None
     port: int = 0
     starts: int = 0
@@ -254,7 +256,7 @@ class ServiceProcess:
             environment[ADMIN_TOKEN_ENV] = self.admin_token
         if self.lease_seconds is not None:
             environment[LEASE_ENV] = str(self.lease_seconds)
-        return environment
+        return {**environment, **self.extra_environment}
 
     async def start(self) -> None:
         """Start the service and wait until `/health` answers 200; retries a lost port race."""
