@@ -135,6 +135,7 @@ _REFERENCES: Final[tuple[tuple[str, str, bool, RemotePath | None], ...]] = (
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
+
 def apikey_env_name(code: str) -> str:
     """``ALMABRIDGE_APIKEY_<CODE>``: the code upper-cased, anything but A-Z and 0-9 made ``_``."""
     return "ALMABRIDGE_APIKEY_" + _env_part(code)
