@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -22,8 +23,10 @@ import typer
 from rich.table import Table
 
 from adapters.ledger.clock import SystemClock
+from adapters.workflow_config.errors import WorkflowConfigError
+from adapters.workflow_config.loader import load_workflow_settings
 from application.ports.ledger import Ledger
-from application.ports.runs import WorkflowLock
+from application.ports.runs import RunNotifications, WorkflowLock
 from application.shared.ledger_records import JsonValue
 from application.shared.run_context import RunProgress, Workflow
 from application.shared.run_records import JobRun, RunDetail, RunRecord, RunStatus
@@ -43,6 +46,7 @@ from entrypoints.cli.service_options import (
     first_line,
     ledger_opened,
 )
+from entrypoints.scheduling import notifications_for
 from entrypoints.workflow_registry import (
     BUILT_IN,
     MODULES_VARIABLE,
@@ -162,9 +166,22 @@ def run_command(
     else:
         options = _usage(lambda: entry.options(args, setup))
     out_dir = out if out is not None else Path("out") / entry.name
-    result = asyncio.run(_run(entry, setup, options, out_dir, dry_run, resume, database_url))
+    notifications = None if config is None else _notifications(config)
+    result = asyncio.run(
+        _run(entry, setup, options, out_dir, dry_run, resume, database_url, notifications)
+    )
     _print_result(result)
     raise typer.Exit(ExitCode.OK if result.run.status is RunStatus.OK else ExitCode.WORK_FAILED)
+
+
+def _notifications(config: Path) -> RunNotifications | None:
+    """The `[notify.*]` channels of the configuration (B7); exit 2 naming every bad key."""
+    try:
+        registry = load_registry()
+        settings = load_workflow_settings(config, os.environ, more_workflows=registry)
+    except WorkflowConfigError as error:
+        fail("\n".join(error.problems), ExitCode.BAD_USAGE)
+    return notifications_for(settings.notify)
 
 
 async def _run(
@@ -175,12 +192,13 @@ async def _run(
     dry_run: bool,
     resume: int | None,
     database_url: str | None,
+    notifications: RunNotifications | None = None,
 ) -> RunResult:
     container = container_for(None, database_url)
     async with ledger_opened(container) as ledger:
         # The SQL ledger tries its workflow locks without waiting (PostgreSQL advisory locks).
         lock: WorkflowLock = container.ledger()
-        runner = JobRunner(ledger, SystemClock(), lock, on_progress=_Progress())
+        runner = JobRunner(ledger, SystemClock(), lock, notifications, on_progress=_Progress())
         try:
             if resume is not None:
                 workflow = await _resumed_workflow(ledger, entry, setup, resume)

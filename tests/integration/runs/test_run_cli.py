@@ -23,7 +23,8 @@ from adapters.ledger.migrate import upgrade
 from entrypoints.cli import app
 from entrypoints.workflow_registry import MODULES_VARIABLE
 from tests.integration.ledger.support import database, sqlite_file_url
-from tests.toy_workflow import OUTPUT, WAITING
+from tests.integration.notify.servers import Mailbox, smtp_server
+from tests.toy_workflow import OUTPUT, TICK, WAITING
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 TOY_MODULE = "tests.toy_workflow"
@@ -393,3 +394,28 @@ async def _runs_of(url: str) -> list[dict[str, Any]]:
 
 def _by_id(runs: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return {run["id"]: run for run in runs}
+
+
+def test_B7_a_run_notifies_by_email_as_its_configuration_says(url: str, tmp_path: Path) -> None:
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as port:
+        config = tmp_path / "workflows.toml"
+        config.write_text(
+            "[notify.smtp]\n"
+            f'host = "127.0.0.1"\nport = {port}\nstarttls = false\n'
+            'from = "almabridge@example.edu"\n\n'
+            f'[notify.{TICK}]\nto = ["systems@example.edu"]\non = ["ok"]\n'
+        )
+        result = _cli(url, "run", TICK, "--config", str(config), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 0, result.output
+    (message,) = mailbox.messages
+    assert message["To"] == "systems@example.edu"
+    assert f"{TICK} run" in str(message["Subject"])
+
+
+def test_B9_a_run_with_a_bad_notify_key_exits_2_naming_it(url: str, tmp_path: Path) -> None:
+    config = tmp_path / "workflows.toml"
+    config.write_text('[notify.smtp]\nhost = "127.0.0.1"\nport = "many"\nfrom = "a@b.edu"\n')
+    result = _cli(url, "run", TICK, "--config", str(config))
+    assert result.exit_code == 2
+    assert "notify.smtp.port" in result.output
