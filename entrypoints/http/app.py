@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 from typing import cast
 
 from starlette.applications import Starlette
@@ -25,7 +26,12 @@ from entrypoints.container import Container, ServiceCannotStart, prepare_service
 from entrypoints.http import admin, audit, health, metrics, openapi, webhooks
 from entrypoints.http.auth import ADMIN_TOKEN_ENV, AdminToken, admin_only
 from entrypoints.http.inbox_writer import InboxWriter
-from entrypoints.http.state import HttpService, WorkerState, body_limit_from
+from entrypoints.http.state import (
+    HttpService,
+    WorkerState,
+    body_limit_from,
+    built_in_workflow_names,
+)
 from entrypoints.http.status_page import StatusPage
 
 log = logging.getLogger("almabridge.http")
@@ -34,8 +40,18 @@ WORKER_STOP_GRACE_SECONDS = 30.0
 """How long shutdown waits for the worker to finish its message before cancelling it."""
 
 
-def create_app(container: Container, *, run_worker: bool = True) -> Starlette:
-    """The HTTP service over the container's adapters; the worker runs inside when asked."""
+def create_app(
+    container: Container,
+    *,
+    run_worker: bool = True,
+    workflow_names: Sequence[str] | None = None,
+    next_due: Callable[[str], datetime | None] | None = None,
+) -> Starlette:
+    """The HTTP service over the container's adapters; the worker runs inside when asked.
+
+    `workflow_names` are the batch workflows whose last run `/status` shows (default: the
+    built-in ones) and `next_due` says when each is next due (default: none scheduled), rule B1.
+    """
     environ = container.environ()
     service = HttpService(
         container=container,
@@ -43,6 +59,10 @@ def create_app(container: Container, *, run_worker: bool = True) -> Starlette:
         body_limit=body_limit_from(environ),
         worker=WorkerState(expected=run_worker),
         inbox=InboxWriter(container.ledger, container.clock(), grouped=_on_sqlite(container)),
+        workflow_names=(
+            built_in_workflow_names() if workflow_names is None else tuple(workflow_names)
+        ),
+        next_due=next_due,
     )
     webhooks.declare_webhook_metrics(service)
 
@@ -69,6 +89,8 @@ def create_app(container: Container, *, run_worker: bool = True) -> Starlette:
             methods=["GET"],
         ),
         Route("/ledger/events", admin_only(token, audit.event_log), methods=["GET"]),
+        Route("/audit/runs", admin_only(token, audit.run_list), methods=["GET"]),
+        Route("/audit/runs/{run_id}", admin_only(token, audit.run_detail), methods=["GET"]),
         Route("/openapi.json", admin_only(token, openapi.openapi_json), methods=["GET"]),
         # The staff page: the same token, typed into its form or sent as the Bearer header.
         *StatusPage(token, environ.get(ADMIN_TOKEN_ENV)).routes(),

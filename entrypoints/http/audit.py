@@ -1,4 +1,5 @@
-"""The ledger audit API: a barcode's history, a request's record, and the event log as JSON.
+"""The ledger audit API: a barcode's history, a request's record, the event log, and the batch
+runs (rule B1: ``/audit/runs`` newest first, ``/audit/runs/{id}`` with its failed records) as JSON.
 
 Read-only, behind the admin token. Datetimes are ISO-8601 with their UTC offset. A bad query
 parameter is a 400 that names it; an item or request the ledger never saw is a 404.
@@ -17,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from application.shared.ledger_records import LedgerEvent, Outcome
+from application.shared.run_options import safe_options
+from application.shared.run_records import JobRun, RunDetail, RunRecord
 from entrypoints.http.state import service_of
 
 # RFC 3339 date-time (OpenAPI's `date-time` format): the offset is required, no time is ambiguous.
@@ -26,9 +29,13 @@ _DATE_TIME = re.compile(
 EVENT_FILTERS = frozenset(
     {"institution", "action", "outcome", "since", "until", "limit", "offset", "order"}
 )
+RUN_FILTERS = frozenset({"workflow", "limit", "offset"})
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 MAX_TEXT = 256
+MAX_OFFSET = 10**9
+MAX_RUN_ID = 2**63 - 1
+"""The largest id the ledger's BIGINT can hold; no run has a larger one."""
 
 
 class BadParameter(ValueError):
@@ -88,7 +95,7 @@ async def event_log(request: Request) -> Response:
     since = _moment(query.get("since"), "since")
     until = _moment(query.get("until"), "until")
     limit = _integer(query.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _integer(query.get("offset"), "offset", 0, 0, 10**9)
+    offset = _integer(query.get("offset"), "offset", 0, 0, MAX_OFFSET)
     order = query.get("order", "asc")
     if order not in ("asc", "desc"):
         raise BadParameter("order must be asc or desc")
@@ -110,6 +117,58 @@ async def event_log(request: Request) -> Response:
             "next_offset": offset + len(found) if len(found) == limit else None,
         }
     )
+
+
+async def run_list(request: Request) -> Response:
+    """``/audit/runs``: batch runs (of one workflow), newest start first, as a JSON array (B1).
+
+    The objects are those of `almabridge runs --json`; `limit` and `offset` page through them.
+    """
+    only_parameters(request, RUN_FILTERS)
+    query = request.query_params
+    workflow = _optional_text(query.get("workflow"), "workflow")
+    limit = _integer(query.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _integer(query.get("offset"), "offset", 0, 0, MAX_OFFSET)
+    async with service_of(request).ledger.unit_of_work() as uow:
+        runs = await uow.runs.list_runs(workflow=workflow, limit=limit, offset=offset)
+    return JSONResponse([_run_json(run) for run in runs])
+
+
+async def run_detail(request: Request) -> Response:
+    """``/audit/runs/{run_id}``: one run with its inputs and outputs (name and sha256) and its
+    first `limit` failed records (B1), as `almabridge runs show ID --json`; 404 when unknown."""
+    only_parameters(request, frozenset({"limit"}))
+    raw = request.path_params["run_id"]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+        raise BadParameter("run_id must be a run's id, a positive integer")
+    limit = _integer(request.query_params.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    run_id = int(raw)
+    detail: RunDetail | None = None
+    if 1 <= run_id <= MAX_RUN_ID:
+        async with service_of(request).ledger.unit_of_work() as uow:
+            detail = await uow.runs.run_with_failures(run_id, limit=limit)
+    if detail is None:
+        return _not_found(f"the ledger has no run {run_id}")
+    return JSONResponse(
+        {
+            **_run_json(detail.run),
+            "failures": [_record_json(record) for record in detail.failures],
+            "failures_limit": limit,
+        }
+    )
+
+
+def _run_json(run: JobRun) -> dict[str, Any]:
+    """A run as JSON; its options once more without secrets, whoever wrote the row (B1)."""
+    document: dict[str, Any] = _json(run)
+    document["options"] = _json(safe_options(run.options))
+    return document
+
+
+def _record_json(record: RunRecord) -> dict[str, Any]:
+    document: dict[str, Any] = _json(record)
+    document["detail"] = _json(safe_options(record.detail))
+    return document
 
 
 def bad_parameter_response(error: BadParameter) -> Response:

@@ -11,8 +11,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from application.shared.run_records import RecordOutcome, RunStatus, RunTrigger
 from entrypoints.http.admin import LEVELS
-from entrypoints.http.audit import DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT
+from entrypoints.http.audit import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, MAX_RUN_ID, MAX_TEXT
 from entrypoints.http.auth import ADMIN_TOKEN_ENV
 
 _ERROR = {
@@ -37,6 +38,52 @@ _EVENT = {
         "inbox_id": {"type": ["integer", "null"]},
         "details": {"type": "object"},
         "error_code": {"type": ["string", "null"]},
+    },
+}
+
+_MOMENT = {"type": "string", "format": "date-time"}
+_FILE = {
+    "type": "object",
+    "required": ["name", "sha256"],
+    "properties": {"name": {"type": "string"}, "sha256": {"type": "string"}},
+}
+_RUN_REQUIRED = ["id", "workflow", "trigger", "status", "started", "ended", "counts"]
+_RUN_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "workflow": {"type": "string"},
+    "trigger": {"enum": [trigger.value for trigger in RunTrigger]},
+    "status": {"enum": [status.value for status in RunStatus]},
+    "started": _MOMENT,
+    "ended": {"type": ["string", "null"], "format": "date-time"},
+    "counts": {
+        "type": "object",
+        "required": ["ok", "skipped", "failed"],
+        "properties": {
+            "ok": {"type": "integer"},
+            "skipped": {"type": "integer"},
+            "failed": {"type": "integer"},
+        },
+    },
+    "options": {"type": "object"},
+    "inputs": {"type": "array", "items": _FILE},
+    "outputs": {"type": "array", "items": _FILE},
+    "dry_run": {"type": "boolean"},
+    "out_dir": {"type": ["string", "null"]},
+    "resumed_from": {"type": ["integer", "null"]},
+    "reason": {"type": ["string", "null"]},
+}
+_RUN = {"type": "object", "required": _RUN_REQUIRED, "properties": _RUN_PROPERTIES}
+_RUN_RECORD = {
+    "type": "object",
+    "required": ["run_id", "kind", "key", "outcome", "reason", "recorded_at"],
+    "properties": {
+        "run_id": {"type": "integer"},
+        "kind": {"type": "string"},
+        "key": {"type": "string"},
+        "outcome": {"enum": [outcome.value for outcome in RecordOutcome]},
+        "reason": {"type": "string"},
+        "detail": {"type": "object"},
+        "recorded_at": _MOMENT,
     },
 }
 
@@ -133,7 +180,7 @@ def _ledger_paths() -> dict[str, Any]:
             "name": "offset",
             "in": "query",
             "required": False,
-            "schema": {"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0},
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
         },
         {
             "name": "order",
@@ -169,6 +216,81 @@ def _ledger_paths() -> dict[str, Any]:
                 "summary": "The event log, filtered and paged.",
                 "parameters": filters,
                 "responses": _admin({"200": _json(events_page, "A page of events."), "400": _BAD}),
+            }
+        },
+    }
+
+
+def _limit(description: str) -> dict[str, Any]:
+    return {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    }
+
+
+def _run_paths() -> dict[str, Any]:
+    """The batch runs (rule B1), as `almabridge runs --json` and `almabridge runs show --json`."""
+    detail = {
+        "type": "object",
+        "required": [*_RUN_REQUIRED, "failures", "failures_limit"],
+        "properties": {
+            **_RUN_PROPERTIES,
+            "failures": {"type": "array", "items": _RUN_RECORD},
+            "failures_limit": {"type": "integer"},
+        },
+    }
+    return {
+        "/audit/runs": {
+            "get": {
+                "summary": "Batch runs (of one workflow), newest start first (B1).",
+                "parameters": [
+                    _text_param("workflow", "query", "Only this workflow's runs.", required=False),
+                    _limit("At most this many runs."),
+                    {
+                        "name": "offset",
+                        "in": "query",
+                        "required": False,
+                        "description": "Skip this many of the newest runs first.",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": MAX_OFFSET,
+                            "default": 0,
+                        },
+                    },
+                ],
+                "responses": _admin(
+                    {
+                        "200": _json({"type": "array", "items": _RUN}, "The runs."),
+                        "400": _BAD,
+                    }
+                ),
+            }
+        },
+        "/audit/runs/{run_id}": {
+            "get": {
+                "summary": "One run: counts, options, inputs and outputs with sha256, and its "
+                "first failed records with their keys and reasons (B1).",
+                "parameters": [
+                    {
+                        "name": "run_id",
+                        "in": "path",
+                        "required": True,
+                        "description": "The run's id.",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RUN_ID},
+                    },
+                    _limit("At most this many failed records."),
+                ],
+                "responses": _admin(
+                    {
+                        "200": _json(detail, "The run and its failed records."),
+                        "400": _BAD,
+                        "404": _json(_ERROR, "The ledger has no such run."),
+                    }
+                ),
             }
         },
     }
@@ -420,7 +542,7 @@ def document() -> dict[str, Any]:
         },
         "components": {"securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}}},
         "security": [{"adminToken": []}],
-        "paths": {**_service_paths(), **_ledger_paths(), **_status_paths()},
+        "paths": {**_service_paths(), **_ledger_paths(), **_run_paths(), **_status_paths()},
     }
 
 

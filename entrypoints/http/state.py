@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import cast
 
 from starlette.requests import Request
@@ -16,11 +17,17 @@ from application.shared.metrics import Metrics
 from entrypoints.container import Container, ServiceCannotStart
 from entrypoints.http.auth import AdminToken
 from entrypoints.http.inbox_writer import InboxWriter
+from entrypoints.workflow_registry import BUILT_IN
 
 DEFAULT_BODY_LIMIT = 1024 * 1024
 """Largest webhook body accepted (1 MiB); Alma's webhooks are a few kilobytes."""
 
 BODY_LIMIT_ENV = "ALMABRIDGE_WEBHOOK_MAX_BYTES"
+
+
+def built_in_workflow_names() -> tuple[str, ...]:
+    """The batch workflows `almabridge run` knows without $ALMABRIDGE_WORKFLOW_MODULES (B1)."""
+    return tuple(entry.name for entry in BUILT_IN)
 
 
 @dataclass
@@ -42,6 +49,10 @@ class HttpService:
     body_limit: int
     worker: WorkerState
     inbox: InboxWriter
+    workflow_names: tuple[str, ...] = field(default_factory=built_in_workflow_names)
+    """The workflows whose last run `/status` shows, in this order (rule B1)."""
+    next_due: Callable[[str], datetime | None] | None = None
+    """When a workflow (by name) is next due; None (the default) schedules nothing."""
 
     @property
     def metrics(self) -> Metrics:

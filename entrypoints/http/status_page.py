@@ -1,4 +1,5 @@
-"""The staff status page at ``/status``: server-rendered HTML over `StaffStatus` (issue 7).
+"""The staff status page at ``/status``: server-rendered HTML over `StaffStatus` (issue 7) and
+the last run of each batch workflow (`workflow_runs`, rule B1).
 
 Who may look: whoever presents the admin token (``ALMABRIDGE_ADMIN_TOKEN``), either as the API's
 ``Authorization: Bearer`` header or by typing it once into the login form. The form's success
@@ -13,7 +14,8 @@ would take the admin token, and whoever has that needs no forgery.
 
 The page runs no inline script: its chart is drawn by ``status.js`` from a JSON block, with the
 chart library served from the package (vendored from npm, see scripts/vendor_chart.sh), under a
-Content-Security-Policy of ``default-src 'self'``.
+Content-Security-Policy of ``default-src 'self'``. The workflow runs table has its numbers in a
+JSON block of its own (``workflow-runs-data``) for scripts that read the page.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from application.scf.staff_status import (
     StaffStatus,
     StatusSnapshot,
 )
+from application.shared.run_status import WorkflowRunsView, workflow_runs
 from entrypoints.http.auth import ADMIN_TOKEN_ENV, AdminToken
 from entrypoints.http.state import service_of
 
@@ -221,6 +224,7 @@ class StatusPage:
         try:
             status = StaffStatus(service.ledger, service.settings.current, service.clock)
             snapshot = await status.snapshot()
+            runs = await workflow_runs(service.ledger, service.workflow_names, service.next_due)
         except Exception as error:  # the staff see a page that says so, not a stack trace
             log.warning("status page: the ledger did not answer: %s", type(error).__name__)
             return self._message(
@@ -236,6 +240,8 @@ class StatusPage:
             {
                 "s": snapshot,
                 "chart": _chart(snapshot),
+                "runs": runs,
+                "runs_data": _runs_data(runs),
                 "csrf": self._session.csrf_for(visitor.identity),
                 "by_cookie": visitor.by_cookie,
                 "flash": _flash_text(flash),
@@ -432,3 +438,31 @@ def _chart(snapshot: StatusSnapshot) -> dict[str, list[Any]]:
         "items": [day.items_mirrored for day in snapshot.series],
         "requests": [day.requests_forwarded for day in snapshot.series],
     }
+
+
+def _runs_data(view: WorkflowRunsView) -> list[dict[str, Any]]:
+    """The workflow runs table as JSON (the same rows and numbers), rule B1."""
+    rows: list[dict[str, Any]] = []
+    for row in view.workflows:
+        run = row.last_run
+        rows.append(
+            {
+                "workflow": row.workflow,
+                "run_id": None if run is None else run.id,
+                "status": None if run is None else run.status.value,
+                "trigger": None if run is None else run.trigger.value,
+                "started": None if run is None else run.started.isoformat(),
+                "ended": None if run is None or run.ended is None else run.ended.isoformat(),
+                "counts": {
+                    "ok": row.counts.ok,
+                    "skipped": row.counts.skipped,
+                    "failed": row.counts.failed,
+                },
+                "failures": [
+                    {"kind": failure.kind, "key": failure.key, "reason": failure.reason}
+                    for failure in row.failures
+                ],
+                "next_due": None if row.next_due is None else row.next_due.isoformat(),
+            }
+        )
+    return rows

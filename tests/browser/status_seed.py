@@ -400,3 +400,98 @@ async def expected(ledger: Ledger, now: datetime = NOW) -> Expected:
         last_items_sync=last_items,
         last_requests_sync=last_requests,
     )
+
+
+async def seed_runs(ledger: Ledger, clock: FakeClock) -> tuple[str, ...]:
+    """Batch runs through the ledger's run port (rule B1), at chosen times; the clock ends at NOW.
+
+    `cleanup` ran ok three days ago and partial this morning (7 failed records, one with a
+    hostile reason, and options holding a secret a careless writer left there); `west-batch` ended
+    yesterday and runs now (still `running`); `courses` failed without a record; `aspace` never
+    ran. Returns the four workflow names, in the page's order.
+    """
+    # Imported here so that this function is all this seed adds to the shared module.
+    from application.shared.run_records import (
+        FileDigest,
+        FileRole,
+        RecordOutcome,
+        RunStatus,
+        RunTrigger,
+    )
+
+    async def run(
+        workflow: str,
+        trigger: RunTrigger,
+        start: datetime,
+        records: list[tuple[str, str, RecordOutcome, str]],
+        status: RunStatus | None,
+        *,
+        reason: str | None = None,
+        options: JsonObject | None = None,
+    ) -> None:
+        clock.current = start
+        try:
+            async with ledger.unit_of_work() as uow:
+                started = await uow.runs.start_run(workflow, trigger, options=options)
+                await uow.runs.add_file(
+                    started.id, FileRole.INPUT, FileDigest(f"{workflow}-in.csv", "a" * 64)
+                )
+                for kind, key, outcome, why in records:
+                    clock.advance(seconds=30)
+                    await uow.runs.record(started.id, kind, key, outcome, why)
+                if status is not None:
+                    await uow.runs.add_file(
+                        started.id, FileRole.OUTPUT, FileDigest(f"{workflow}-out.csv", "b" * 64)
+                    )
+                    clock.advance(minutes=2)
+                    await uow.runs.finish_run(started.id, status, reason=reason)
+                await uow.commit()
+        finally:
+            clock.current = NOW
+
+    ok, skipped, failed = RecordOutcome.OK, RecordOutcome.SKIPPED, RecordOutcome.FAILED
+    await run(
+        "cleanup",
+        RunTrigger.SCHEDULE,
+        at(3, hour=6),
+        [("path", "/out/a", ok, "removed")],
+        RunStatus.OK,
+    )
+    cleanup_records = [
+        ("path", "/out/keep.csv", ok, "removed: 31 days old"),
+        ("path", "/out/new.csv", skipped, "kept: 2 days old"),
+        ("path", "/out/hostile.csv", failed, f"cannot remove /out/hostile.csv: {HOSTILE}"),
+        *[
+            ("path", f"/out/locked-{n}.csv", failed, f"/out/locked-{n}.csv: permission denied")
+            for n in range(1, 7)
+        ],
+    ]
+    await run(
+        "cleanup",
+        RunTrigger.SCHEDULE,
+        at(0, hour=6),
+        cleanup_records,
+        RunStatus.PARTIAL,
+        options={
+            "folders": ["/out"],
+            "api_key": PATRON_SECRET,
+            "source": f"sftp://bridge:{PATRON_SECRET}@sftp.example/in",
+        },
+    )
+    await run("west-batch", RunTrigger.CLI, at(1, hour=22), [], RunStatus.OK)
+    await run(
+        "west-batch",
+        RunTrigger.CLI,
+        at(0, hour=10),
+        [("mms_id", "991000000001", ok, "sent"), ("mms_id", "991000000002", ok, "sent")],
+        None,
+    )
+    await run(
+        "courses",
+        RunTrigger.SCHEDULE,
+        at(0, hour=5),
+        [],
+        RunStatus.FAILED,
+        reason="no CEM file for today in /in/cem",
+    )
+    return ("cleanup", "west-batch", "courses", "aspace")
