@@ -28,6 +28,8 @@ from pathlib import Path
 
 import httpx
 
+from entrypoints.bridge_wiring import item_sync
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
@@ -43,8 +45,8 @@ from adapters.scf.formats.publishing import MarcPublishingFiles  # noqa: E402
 from adapters.scf.formats.request_xml import XmlRequestFiles  # noqa: E402
 from adapters.scf.reports.csv_reports import MemoryFailureReports  # noqa: E402
 from adapters.transfer.memory import InMemoryFileTransfer, MemoryFiles  # noqa: E402
-from application.scf.bridge import Bridge  # noqa: E402
-from application.scf.items.item_sync import ItemSync, ItemSyncSummary  # noqa: E402
+from application.scf.items.item_sync import ItemSyncSummary  # noqa: E402
+from entrypoints.bridge_wiring import BridgePorts  # noqa: E402
 
 MEMBER, SCF = "01AAA_CD", "01AAA_RS"
 BIBS, ITEMS_PER_BIB = 10, 10
@@ -132,7 +134,7 @@ async def measure() -> list[tuple[str, int, int, int]]:
     xml, barcodes = seed(state)
     rows: list[tuple[str, int, int, int]] = []
     with tempfile.TemporaryDirectory() as work:
-        bridge = Bridge(
+        bridge = BridgePorts(
             settings=settings,
             alma=HttpAlmaDirectory(settings, client),
             ledger=MemoryLedger(FixedClock()),
@@ -147,7 +149,7 @@ async def measure() -> list[tuple[str, int, int, int]]:
         async def run(situation: str, name: str, expect: str) -> None:
             remote.put(f"{folder}/{name}", xml)
             state.call_log.clear()
-            summary: ItemSyncSummary = await ItemSync(bridge).run(MEMBER)
+            summary: ItemSyncSummary = await item_sync(bridge).run(MEMBER)
             if getattr(summary, expect) != len(barcodes):
                 raise SystemExit(f"{situation}: expected {expect} for all items, got {summary}")
             scf = len(state.call_log.records(institution=SCF))

@@ -79,6 +79,8 @@ from typing import Any
 
 import httpx
 
+from entrypoints.bridge_wiring import item_sync
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
@@ -100,9 +102,9 @@ from adapters.scf.formats.request_xml import XmlRequestFiles  # noqa: E402
 from adapters.scf.reports.csv_reports import MemoryFailureReports  # noqa: E402
 from adapters.transfer.memory import InMemoryFileTransfer, MemoryFiles  # noqa: E402
 from application.ports.ledger import Ledger  # noqa: E402
-from application.scf.bridge import Bridge  # noqa: E402
-from application.scf.items.item_sync import ItemSync, ItemSyncSummary  # noqa: E402
+from application.scf.items.item_sync import ItemSyncSummary  # noqa: E402
 from application.scf.settings import Settings  # noqa: E402
+from entrypoints.bridge_wiring import BridgePorts  # noqa: E402
 from entrypoints.demo.alma_files import (  # noqa: E402
     PublishedItem,
     PublishedRecord,
@@ -253,9 +255,9 @@ class BridgeRig:
     work: Path
     clients: list[AlmaHttpClient] = field(default_factory=list)
 
-    def bridge(self, client: AlmaHttpClient) -> Bridge:
+    def bridge(self, client: AlmaHttpClient) -> BridgePorts:
         self.clients.append(client)
-        return Bridge(
+        return BridgePorts(
             settings=self.settings,
             alma=HttpAlmaDirectory(self.settings, client),
             ledger=self.ledger,
@@ -272,8 +274,8 @@ class BridgeRig:
         self.remote.put(f"{folder}/{name}.tar.gz", publishing_archive(name, records))
 
 
-async def sync(bridge: Bridge, institution: str, expect: str, items: int) -> ItemSyncSummary:
-    summary = await ItemSync(bridge).run(institution)
+async def sync(bridge: BridgePorts, institution: str, expect: str, items: int) -> ItemSyncSummary:
+    summary = await item_sync(bridge).run(institution)
     if getattr(summary, expect) != items:
         counts = {result.value: n for result, n in summary.counts.items()}
         raise SystemExit(f"{institution}: expected {items} {expect}, got {counts}")

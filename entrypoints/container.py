@@ -27,12 +27,12 @@ from adapters.transfer.factory import file_transfer_for
 from application.ports.alma.gateway import AlmaDirectory
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
-from application.scf.bridge import Bridge
 from application.scf.configuration import SettingsHolder, SettingsLoader
 from application.scf.ports import ConfigSource, FailureReports
 from application.scf.settings import Settings
 from application.shared.ledger_records import LedgerNotMigrated
 from application.shared.metrics import Metrics
+from entrypoints.bridge_wiring import BridgePorts
 
 DEFAULT_CONFIG_FILE = "conf.json"
 
@@ -97,7 +97,7 @@ def work_dir_for(settings: Settings) -> Path:
 
 
 @asynccontextmanager
-async def open_bridge(container: Container) -> AsyncIterator[Bridge]:
+async def open_bridge(container: Container) -> AsyncIterator[BridgePorts]:
     """The ports over the current settings, with a file-server connection closed afterwards."""
     holder: SettingsHolder = container.settings()
     settings = holder.current
@@ -106,7 +106,7 @@ async def open_bridge(container: Container) -> AsyncIterator[Bridge]:
     ledger: Ledger = container.ledger()
     clock: Clock = container.clock()
     try:
-        yield Bridge(
+        yield BridgePorts(
             settings=settings,
             alma=alma,
             ledger=ledger,

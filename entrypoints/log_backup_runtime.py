@@ -81,7 +81,13 @@ async def run_log_backup(
             continue
         try:
             async with open_bridge(container) as bridge:
-                await back_up_logs(bridge, _backup_settings(container), clock.now())
+                await back_up_logs(
+                    bridge.files,
+                    bridge.ledger,
+                    bridge.settings.file_server.main_folder,
+                    _backup_settings(container),
+                    clock.now(),
+                )
         except Exception:
             # Tomorrow is another try; the service itself must not stop over a log copy.
             log.exception("log backup failed")

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.notify.fanout import Notifications
@@ -118,6 +119,25 @@ class ScheduledRuns:
             f"scheduled {due.workflow} due {due.due:%Y-%m-%d %H:%M} UTC: run {run.id} {run.status}"
         )
         return Handled(outcome, text, None, {**facts, "run_id": run.id})
+
+
+def schedule_view(
+    environ: Mapping[str, str],
+) -> tuple[tuple[str, ...], Callable[[str], datetime | None]] | None:
+    """For the status page (B1): the workflows this process knows and each one's next due
+    time, from $ALMABRIDGE_WORKFLOWS; None when it is not set (checked at start-up already)."""
+    path = environ.get(WORKFLOWS_ENV)
+    if not path:
+        return None
+    registry = load_registry(environ)
+    settings = load_workflow_settings(path, environ, more_workflows=registry)
+    schedules = cron_schedules(settings.schedules.crons)
+
+    def next_due(workflow: str) -> datetime | None:
+        schedule = schedules.get(workflow)
+        return None if schedule is None else schedule.next_after(datetime.now(UTC))
+
+    return tuple(sorted(registry)), next_due
 
 
 @dataclass(frozen=True)

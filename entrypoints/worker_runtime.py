@@ -27,10 +27,10 @@ from datetime import timedelta
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
 from application.scf.configuration import SettingsHolder
-from application.scf.inbox.handlers import BridgeHandlers
 from application.scf.inbox.worker import InboxWorker, RetryBackoff
 from application.scf.settings import Settings
 from application.shared.metrics import Metrics
+from entrypoints.bridge_wiring import bridge_handlers
 from entrypoints.container import Container, open_bridge
 from entrypoints.scheduling import Scheduling, plan_schedules, scheduling_for
 
@@ -171,7 +171,7 @@ async def _work(
                 in_force = bridge.settings
                 worker = InboxWorker(
                     ledger,
-                    BridgeHandlers(bridge),
+                    bridge_handlers(bridge),
                     lambda: holder.current.consortium,
                     clock,
                     metrics,

@@ -15,7 +15,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from application.scf.bridge import Bridge
+from application.ports.ledger import Ledger
+from application.ports.transfer import FileTransfer
 from application.shared.files import ClaimedFile, FileError
 from application.shared.ledger_records import Outcome, TransferFile, TransferKind, TransferStatus
 
@@ -64,28 +65,43 @@ def _sha256_and_size(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def member_folder(main_folder: str, institution: str, kind: TransferKind) -> str:
+    """`{main_folder}/{INST}/items` or `/requests` (rules I1, R1)."""
+    return f"{main_folder.rstrip('/')}/{institution}/{kind.value}"
+
+
 class FileBatches:
     """Claims, records, fetches and finishes the files of one institution and kind."""
 
-    def __init__(self, bridge: Bridge, institution: str, kind: TransferKind) -> None:
-        self._bridge = bridge
+    def __init__(
+        self,
+        ledger: Ledger,
+        files: FileTransfer,
+        work_dir: Path,
+        main_folder: str,
+        institution: str,
+        kind: TransferKind,
+    ) -> None:
+        self._ledger = ledger
+        self._files = files
+        self._work_dir = work_dir
         self.institution = institution
         self.kind = kind
-        self.folder = bridge.remote_folder(institution, kind.value)
+        self.folder = member_folder(main_folder, institution, kind)
 
     def _local_path(self, name: str, tag: str) -> Path:
-        folder = self._bridge.work_dir / self.institution / self.kind.value / tag
+        folder = self._work_dir / self.institution / self.kind.value / tag
         return folder / name
 
     async def claim_all(self) -> list[FileToProcess]:
         """Every file to process now: lost claims, new files, then unfinished ones, oldest first."""
         await self._recover_lost_claims()
-        for remote in await self._bridge.files.list_files(self.folder):
-            claimed = await self._bridge.files.claim(remote)
+        for remote in await self._files.list_files(self.folder):
+            claimed = await self._files.claim(remote)
             if claimed is None:
                 continue  # another worker claimed it first
             await self._download_and_record(claimed.claimed_path, remote.name, claimed)
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             unfinished = await uow.files.list_unfinished(self.institution, self.kind)
         return [
             FileToProcess(record, self._local_path(_base_name(record.remote_name), str(record.id)))
@@ -95,10 +111,10 @@ class FileBatches:
     async def _recover_lost_claims(self) -> None:
         claimed_folder = f"{self.folder}/{CLAIMED_FOLDER}"
         try:
-            in_old = await self._bridge.files.list_files(claimed_folder)
+            in_old = await self._files.list_files(claimed_folder)
         except FileError:
             return  # no OLD/ yet: nothing was ever claimed here
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             known = await uow.files.known_names(
                 self.institution, self.kind, [f.path for f in in_old]
             )
@@ -118,10 +134,10 @@ class FileBatches:
     ) -> None:
         staging = self._local_path(name, "incoming")
         try:
-            await self._bridge.files.download(claimed_path, staging)
+            await self._files.download(claimed_path, staging)
         except FileError as error:
             if claim is not None:
-                await self._bridge.files.put_back(claim)
+                await self._files.put_back(claim)
             await self._event(
                 "file.claim",
                 Outcome.FAILED,
@@ -129,7 +145,7 @@ class FileBatches:
             )
             return
         sha256, size = await asyncio.to_thread(_sha256_and_size, staging)
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             record = await uow.files.record_claim(
                 self.institution, self.kind, claimed_path, sha256, size
             )
@@ -151,7 +167,7 @@ class FileBatches:
     async def local_copy(self, file: FileToProcess) -> Path:
         """The local copy, downloaded again when a restart lost it."""
         if not await asyncio.to_thread(file.local_path.exists):
-            await self._bridge.files.download(file.record.remote_name, file.local_path)
+            await self._files.download(file.record.remote_name, file.local_path)
         return file.local_path
 
     async def finish(
@@ -164,7 +180,7 @@ class FileBatches:
     ) -> TransferFile:
         """Mark the file done, or failed with the reason, and say so in the event log."""
         status = TransferStatus.FAILED if failure_reason else TransferStatus.DONE
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             record = await uow.files.finish(
                 file.record.id,
                 status,
@@ -185,6 +201,6 @@ class FileBatches:
 
     async def _event(self, action: str, outcome: Outcome, message: str) -> None:
         log.warning("%s %s: %s", self.institution, action, message)
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             await uow.events.append(action, outcome, institution=self.institution, message=message)
             await uow.commit()

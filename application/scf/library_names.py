@@ -13,7 +13,8 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from application.scf.bridge import Bridge
+from application.ports.alma.gateway import AlmaDirectory
+from application.ports.clock import Clock
 from application.shared.alma import UnknownInstitution
 from domain.scf.requests.routing import RemoteStorageRequest
 
@@ -26,8 +27,9 @@ DEFAULT_TTL = timedelta(hours=1)
 class LibraryNames:
     """Each institution's library name → code map, fetched lazily and refreshed after `ttl`."""
 
-    def __init__(self, bridge: Bridge, ttl: timedelta = DEFAULT_TTL) -> None:
-        self._bridge = bridge
+    def __init__(self, alma: AlmaDirectory, clock: Clock, ttl: timedelta = DEFAULT_TTL) -> None:
+        self._alma = alma
+        self._clock = clock
         self._ttl = ttl
         self._cache: dict[str, tuple[datetime, Mapping[str, str]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -38,10 +40,10 @@ class LibraryNames:
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:  # single flight: waiting callers reuse the fresh map
             cached = self._cache.get(key)
-            now = self._bridge.clock.now()
+            now = self._clock.now()
             if cached is not None and now < cached[0]:
                 return cached[1]
-            libraries = await self._bridge.alma.gateway(institution).libraries()
+            libraries = await self._alma.gateway(institution).libraries()
             names: dict[str, str] = {}
             for library in libraries:
                 if library.name is None or library.code is None:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from application.ports.alma.gateway import AlmaDirectory
 from application.ports.alma.users import UsersPort
-from application.scf.bridge import Bridge
 from application.shared.alma import (
     AlmaError,
     NotFound,
@@ -29,6 +29,7 @@ from application.shared.alma import (
     TransientAlmaError,
     UnknownInstitution,
 )
+from domain.scf.institutions import RemoteStorage
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,12 @@ def _transient(error: AlmaError) -> bool:
     return isinstance(error, (TransientAlmaError, QuotaExhausted))
 
 
-async def scf_patron(bridge: Bridge, source_institution: str, member_user_id: str) -> ScfPatron:
+async def scf_patron(
+    alma: AlmaDirectory, storage: RemoteStorage, source_institution: str, member_user_id: str
+) -> ScfPatron:
     """The SCF account of `member_user_id` of `source_institution`, created when missing."""
-    scf = bridge.alma.gateway(bridge.settings.consortium.remote_storage.institution)
-    member = bridge.alma.gateway(source_institution)
+    scf = alma.gateway(storage.institution)
+    member = alma.gateway(source_institution)
     try:
         user = await member.get_user(member_user_id)
     except AlmaError as error:
@@ -77,7 +80,7 @@ async def scf_patron(bridge: Bridge, source_institution: str, member_user_id: st
         found = await _linked_copy(scf, user.source_link_id, home_institution)
         if found is not None:
             return found
-        home_user_id = await _home_user_id(bridge, home_institution, user.source_link_id)
+        home_user_id = await _home_user_id(alma, home_institution, user.source_link_id)
     elif user.linking_id:
         found = await _linked_copy(scf, user.linking_id, source_institution)
         if found is not None:
@@ -117,10 +120,10 @@ async def _refresh(scf: UsersPort, primary_id: str) -> None:
         log.warning("refreshing SCF user %s failed: %s", primary_id, error)
 
 
-async def _home_user_id(bridge: Bridge, institution: str, link_id: str) -> str:
+async def _home_user_id(alma: AlmaDirectory, institution: str, link_id: str) -> str:
     """The original user's primary id at its home institution, found by its linking id."""
     try:
-        home = await bridge.alma.gateway(institution).get_user(link_id, id_type="linking_id")
+        home = await alma.gateway(institution).get_user(link_id, id_type="linking_id")
     except UnknownInstitution as error:
         raise ScfUserUnresolved(
             f"no API key for the patron's home institution {institution}"

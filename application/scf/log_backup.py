@@ -14,7 +14,8 @@ import logging
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from application.scf.bridge import Bridge
+from application.ports.ledger import Ledger
+from application.ports.transfer import FileTransfer
 from application.scf.settings import LogBackup
 from application.shared.files import FileError
 from application.shared.ledger_records import Outcome
@@ -48,7 +49,9 @@ def _first_existing(*paths: Path) -> Path | None:
     return next((path for path in paths if path.is_file()), None)
 
 
-async def back_up_logs(bridge: Bridge, settings: LogBackup, now: datetime) -> str | None:
+async def back_up_logs(
+    files: FileTransfer, ledger: Ledger, main_folder: str, settings: LogBackup, now: datetime
+) -> str | None:
     """Upload the log of the day before ``now``; the remote path, or None when there is no log.
 
     The outcome is a ``logs.backup`` ledger event; a transfer failure is recorded and raised.
@@ -60,23 +63,23 @@ async def back_up_logs(bridge: Bridge, settings: LogBackup, now: datetime) -> st
     if source is None:
         message = f"no log to back up: neither {folder / name} nor {folder / CURRENT_LOG} exists"
         log.warning("%s", message)
-        await _record(bridge, Outcome.SKIPPED, message, {"day": day.isoformat()})
+        await _record(ledger, Outcome.SKIPPED, message, {"day": day.isoformat()})
         return None
-    remote_folder = f"{bridge.settings.file_server.main_folder.rstrip('/')}/{REMOTE_FOLDER}"
+    remote_folder = f"{main_folder.rstrip('/')}/{REMOTE_FOLDER}"
     remote = f"{remote_folder}/{name}"
     details = {"day": day.isoformat(), "source": str(source), "remote": remote}
     try:
-        await bridge.files.make_folders(remote_folder)
-        await bridge.files.upload(source, remote)
+        await files.make_folders(remote_folder)
+        await files.upload(source, remote)
     except FileError as error:
-        await _record(bridge, Outcome.FAILED, f"log backup of {day} failed: {error}", details)
+        await _record(ledger, Outcome.FAILED, f"log backup of {day} failed: {error}", details)
         raise
     log.info("backed up %s to %s", source, remote)
-    await _record(bridge, Outcome.OK, f"backed up {source.name} to {remote}", details)
+    await _record(ledger, Outcome.OK, f"backed up {source.name} to {remote}", details)
     return remote
 
 
-async def _record(bridge: Bridge, outcome: Outcome, message: str, details: dict[str, str]) -> None:
-    async with bridge.ledger.unit_of_work() as uow:
+async def _record(ledger: Ledger, outcome: Outcome, message: str, details: dict[str, str]) -> None:
+    async with ledger.unit_of_work() as uow:
         await uow.events.append(BACKUP_ACTION, outcome, message=message, details=details)
         await uow.commit()

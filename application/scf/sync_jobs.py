@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.scf.bridge import Bridge
 from application.scf.items.item_sync import ItemSync
 from application.scf.items.item_sync_summary import ItemSyncSummary
 from application.scf.requests.forwarding import RequestForwarding
@@ -26,9 +25,9 @@ class ItemsJobSummary:
 class SyncJobs:
     """One `ItemSync` and one `RequestForwarding` per bridge, so their locks are shared."""
 
-    def __init__(self, bridge: Bridge) -> None:
-        self.items = ItemSync(bridge)
-        self.requests = RequestForwarding(bridge)
+    def __init__(self, items: ItemSync, requests: RequestForwarding) -> None:
+        self.items = items
+        self.requests = requests
 
     async def items_job(self, institution: str, *, dry_run: bool = False) -> ItemsJobSummary:
         """Items sync (I1–I13), then forward or cancel requests waiting for a mirror (R7)."""

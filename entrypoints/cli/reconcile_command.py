@@ -22,7 +22,6 @@ from rich.console import Console
 from rich.table import Table
 
 from application.ports.ledger import Ledger
-from application.scf.reconcile.reconciliation import Reconciliation
 from application.scf.reconcile.report import (
     LedgerSource,
     PublishFile,
@@ -32,6 +31,7 @@ from application.scf.reconcile.report import (
     ReconcileSource,
 )
 from application.shared.files import FileError
+from entrypoints.bridge_wiring import reconciliation
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.cli.output import make_console
 from entrypoints.cli.progress import EventCounter, watch
@@ -180,7 +180,7 @@ async def _run(
         async with open_bridge(container) as bridge:
             shown = _Progress(bridge.ledger, bridge.clock.now())
             label = f"reconcile {code}{' --fix' if fix else ''}"
-            run = Reconciliation(bridge).run(code, source=source, fix=fix, progress=shown.update)
+            run = reconciliation(bridge).run(code, source=source, fix=fix, progress=shown.update)
             try:
                 return await watch(run, shown, console=progress_console, label=label)
             except FileError as error:

@@ -21,10 +21,8 @@ from typing import Annotated
 import typer
 
 from application.ports.ledger import Ledger
-from application.scf.file_batches import CLAIMED_FOLDER, FileToProcess
-from application.scf.requests.forwarding import RequestForwarding
+from application.scf.file_batches import CLAIMED_FOLDER, FileToProcess, member_folder
 from application.scf.requests.outcomes import Action
-from application.scf.sync_jobs import SyncJobs
 from application.shared.ledger_records import (
     LedgerRecordNotFound,
     Outcome,
@@ -32,6 +30,7 @@ from application.shared.ledger_records import (
     TransferKind,
     TransferStatus,
 )
+from entrypoints.bridge_wiring import request_forwarding, sync_jobs
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.cli.output import make_console
 from entrypoints.cli.service_options import (
@@ -171,7 +170,7 @@ async def _file(container: Container, file_id: int, *, run: bool, force: bool) -
         _check_replayable(record, force=force)
         await _check_not_replayed(bridge.ledger, record, force=force)
         code = member_code(settings, record.institution)
-        folder = bridge.remote_folder(code, record.kind.value)
+        folder = member_folder(bridge.settings.file_server.main_folder, code, record.kind)
         target = f"{folder}/{FileToProcess(record, Path()).name}"
         try:
             await bridge.files.rename(record.remote_name, target)
@@ -191,7 +190,7 @@ async def _file(container: Container, file_id: int, *, run: bool, force: bool) -
         )
         if not run:
             return
-        jobs = SyncJobs(bridge)
+        jobs = sync_jobs(bridge)
         if record.kind is TransferKind.ITEMS:
             summary = await jobs.items_job(code)
             print_items(console, summary, show=20)
@@ -236,7 +235,7 @@ async def _check_not_replayed(ledger: Ledger, record: TransferFile, *, force: bo
 async def _request(container: Container, institution: str, request_id: str) -> None:
     async with opened(container) as settings, open_bridge(container) as bridge:
         code = member_code(settings, institution)
-        outcome = await RequestForwarding(bridge).replay(code, request_id)
+        outcome = await request_forwarding(bridge).replay(code, request_id)
     if outcome is None:
         fail(f"the ledger never saw request {request_id} of {code}", ExitCode.WORK_FAILED)
     typer.echo(f"request {request_id} of {code}: {outcome.action.value}: {outcome.reason}")

@@ -31,7 +31,7 @@ from entrypoints.cli.service_options import (
 )
 from entrypoints.container import Container, ServiceCannotStart
 from entrypoints.log_backup_runtime import LOG_FORMAT, install_log_file, run_log_backup
-from entrypoints.scheduling import WORKFLOWS_ENV
+from entrypoints.scheduling import WORKFLOWS_ENV, schedule_view
 from entrypoints.workflow_registry import RegistryError, WorkflowUsageError, load_registry
 
 LogLevelOption = Annotated[
@@ -167,7 +167,9 @@ async def _serve(container: Container, host: str, port: int, log_level: str) -> 
     async with opened(container, service=True) as settings:
         _log_file(settings)
         listener = listening_socket(host, port)
-        app = create_app(container, run_worker=True)
+        view = schedule_view(container.environ())
+        names, next_due = view if view is not None else (None, None)
+        app = create_app(container, run_worker=True, workflow_names=names, next_due=next_due)
         server = uvicorn.Server(
             uvicorn.Config(app, log_level=log_level.lower(), access_log=False, lifespan="on")
         )

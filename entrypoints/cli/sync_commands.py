@@ -20,6 +20,7 @@ from application.scf.items.item_sync_summary import ItemSyncSummary
 from application.scf.requests.outcomes import ForwardingSummary
 from application.scf.settings import Settings
 from application.scf.sync_jobs import ItemsJobSummary, SyncJobs
+from entrypoints.bridge_wiring import sync_jobs
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.cli.output import make_console
 from entrypoints.cli.progress import EventCounter, watch
@@ -133,7 +134,7 @@ async def _run_job(
             label = f"{name} {code}{' (dry run)' if dry_run else ''}"
             try:
                 summary = await watch(
-                    start(SyncJobs(bridge), code), counter, console=console, label=label
+                    start(sync_jobs(bridge), code), counter, console=console, label=label
                 )
             except Exception as error:
                 fail(f"{label} failed: {error}", ExitCode.WORK_FAILED)

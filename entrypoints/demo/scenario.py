@@ -215,7 +215,13 @@ class Demo:
         settings = container.settings().current
         try:
             async with open_bridge(container) as bridge:
-                return await back_up_logs(bridge, settings.log_backup, datetime.now(UTC))
+                return await back_up_logs(
+                    bridge.files,
+                    bridge.ledger,
+                    settings.file_server.main_folder,
+                    settings.log_backup,
+                    datetime.now(UTC),
+                )
         except Exception as error:
             log.warning("demo log backup failed: %s", error)
             return None

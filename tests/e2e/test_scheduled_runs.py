@@ -13,13 +13,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from adapters.ledger.clock import SystemClock
 from adapters.ledger.sql import SqlLedger
 from application.shared.ledger_records import InboxStatus
 from application.shared.run_records import JobRun, RunStatus, RunTrigger
-from tests.e2e.harness import LedgerInbox, ServiceProcess, WorkerProcess, alma_side, until
+from tests.e2e.harness import (
+    ADMIN_TOKEN,
+    LedgerInbox,
+    ServiceProcess,
+    WorkerProcess,
+    alma_side,
+    until,
+)
 from tests.integration.ledger.support import postgres_schema
 from tests.integration.notify.servers import (
     WEBHOOK_PATH,
@@ -110,6 +118,14 @@ async def test_B6_two_processes_run_a_minutely_schedule_three_times_in_three_min
                     )
 
                 await until(three_runs_settled, RUNS * 60 + 30, f"{RUNS} scheduled runs")
+                # The staff page shows the workflow's last run and its next due time (B1).
+                async with httpx.AsyncClient(base_url=service.url, timeout=10.0) as staff:
+                    await staff.post("/status/login", data={"token": ADMIN_TOKEN})
+                    page = (await staff.get("/status")).text
+                section = page[page.index('id="runs-heading"') :].split("</table>")[0]
+                (row,) = [row for row in section.split("<tr") if TICK in row]
+                assert "not scheduled" not in row
+                assert "No run yet" not in row
             finally:
                 await inbox.close()
                 await worker.stop()

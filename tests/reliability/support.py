@@ -39,14 +39,14 @@ from adapters.scf.reports.csv_reports import MemoryFailureReports
 from adapters.transfer.memory import InMemoryFileTransfer, MemoryFiles
 from application.ports.ledger import Ledger
 from application.ports.transfer import FileTransfer
-from application.scf.bridge import Bridge
-from application.scf.inbox.handlers import BridgeHandlers
+from application.scf.file_batches import member_folder
 from application.scf.inbox.worker import InboxWorker, RetryBackoff
 from application.scf.ports import PublishingFiles
 from application.scf.settings import Settings
-from application.shared.ledger_records import LedgerEvent
+from application.shared.ledger_records import LedgerEvent, TransferKind
 from application.shared.metrics import Metrics
 from domain.scf.webhooks import dedupe_key
+from entrypoints.bridge_wiring import BridgePorts, bridge_handlers
 from entrypoints.demo.servers import http_server
 from tests.integration.ledger.support import TEST_DATABASE_ENV, FakeClock, database
 from tests.scenarios.world import example_settings
@@ -186,7 +186,7 @@ class Rig:
 
     state: FakeAlmaState
     faults: FaultInjector
-    bridge: Bridge
+    bridge: BridgePorts
     clock: FakeClock
     remote: MemoryFiles
     url: str
@@ -207,7 +207,8 @@ class Rig:
         return self.bridge.settings
 
     def folder(self, institution: str, kind: str) -> str:
-        return self.bridge.remote_folder(institution, kind)
+        main_folder = self.bridge.settings.file_server.main_folder
+        return member_folder(main_folder, institution, TransferKind(kind))
 
     def put(self, institution: str, kind: str, name: str, data: bytes) -> str:
         path = f"{self.folder(institution, kind)}/{name}"
@@ -225,7 +226,7 @@ class Rig:
         """The service's inbox worker over this bridge (its handlers, its retries)."""
         return InboxWorker(
             self.ledger,
-            BridgeHandlers(self.bridge),
+            bridge_handlers(self.bridge),
             lambda: self.settings.consortium,
             self.clock,
             Metrics(),
@@ -293,7 +294,7 @@ async def open_rig(
         stack.push_async_callback(ledger.close)
         transfer = files(remote) if files else InMemoryFileTransfer(remote)
         stack.push_async_callback(transfer.aclose)
-        bridge = Bridge(
+        bridge = BridgePorts(
             settings=settings,
             alma=HttpAlmaDirectory(settings, client),
             ledger=ledger,

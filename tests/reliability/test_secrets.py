@@ -26,9 +26,9 @@ import pytest
 from adapters.fake_alma.faults import FaultConfig, FaultInjector
 from adapters.fake_alma.seed import state_from_file
 from adapters.transfer import SftpFileTransfer
-from application.scf.items.item_sync import ItemSync
 from application.shared.connections import Secret
 from application.shared.files import HostKeyRefused
+from entrypoints.bridge_wiring import item_sync
 from entrypoints.demo import webhooks
 from entrypoints.demo.setup import AB, AB_PUBLISHING_JOB, AB_REQUESTS_JOB, CD, SCF, write_conf
 from tests.e2e.harness import ADMIN_TOKEN, AlmaSide, BridgeApi, ServiceProcess, alma_side, until
@@ -264,7 +264,7 @@ async def test_A1_a_refused_alma_key_leaks_into_no_log_record_error_or_ledger_ro
         ):
             items = [{"b": barcode, "c": library, "l": location}]
             rig.put(inst, "items", f"{inst}_1_new.xml", collection([marc_record("99K1", items)]))
-        summaries = [await ItemSync(rig.bridge).run(inst) for inst in (AB, CD)]
+        summaries = [await item_sync(rig.bridge).run(inst) for inst in (AB, CD)]
         errors: list[BaseException] = []
         try:
             await rig.bridge.alma.gateway(CD).item_by_barcode("KC1")

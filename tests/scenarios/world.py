@@ -34,9 +34,10 @@ from adapters.scf.reports.csv_reports import MemoryFailureReports
 from adapters.transfer.memory import InMemoryFileTransfer, MemoryFiles
 from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 from application.ports.ledger import Ledger
-from application.scf.bridge import Bridge
+from application.scf.file_batches import member_folder
 from application.scf.settings import Settings
-from application.shared.ledger_records import LedgerEvent
+from application.shared.ledger_records import LedgerEvent, TransferKind
+from entrypoints.bridge_wiring import BridgePorts
 from tests.integration.ledger.support import FakeClock, database
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -71,7 +72,7 @@ class World:
 
     state: FakeAlmaState
     remote: MemoryFiles
-    bridge: Bridge
+    bridge: BridgePorts
     reports: MemoryFailureReports
     clock: FakeClock
     faults: FaultInjector | None = None
@@ -92,7 +93,8 @@ class World:
         return self.alma.gateway(institution)
 
     def folder(self, institution: str, kind: str) -> str:
-        return self.bridge.remote_folder(institution, kind)
+        main_folder = self.bridge.settings.file_server.main_folder
+        return member_folder(main_folder, institution, TransferKind(kind))
 
     def drop_publishing_file(self, institution: str, name: str, records: Iterable[str]) -> str:
         """Put a publishing file where Alma's publishing job would (`.tar.gz` or bare `.xml`).
@@ -164,7 +166,7 @@ async def open_world(
         else:
             await upgrade(url)
             ledger_adapter = SqlLedger.from_url(url, clock)
-        bridge = Bridge(
+        bridge = BridgePorts(
             settings=config,
             alma=directory,
             ledger=ledger_adapter,

@@ -18,15 +18,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from application.ports.alma.gateway import AlmaGateway
-from application.scf.bridge import Bridge
+from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
+from application.ports.ledger import Ledger
 from application.scf.circulation.records import (
     CANCEL_SOURCE,
     SCAN_IN,
     CirculationOutcome,
+    CirculationRecorder,
     Details,
     Refused,
-    record,
 )
 from application.shared.alma import (
     AlmaError,
@@ -47,6 +47,7 @@ from domain.scf.circulation import (
     plan_cancel_propagation,
     plan_scan_in,
 )
+from domain.scf.institutions import Consortium
 from domain.scf.naming import member_barcode_of, provenance_of
 from domain.scf.requests.cancellations import Cancellation
 from domain.scf.requests.routing import SourceRequestRef
@@ -61,9 +62,17 @@ Cancel = Callable[[AlmaGateway], Awaitable[None]]
 class Circulation:
     """Carries LOAN_RETURNED and REQUEST_CANCELED of the SCF to the owning member (C1, C2)."""
 
-    def __init__(self, bridge: Bridge) -> None:
-        self._bridge = bridge
-        self._consortium = bridge.settings.consortium
+    def __init__(
+        self,
+        alma: AlmaDirectory,
+        ledger: Ledger,
+        consortium: Consortium,
+        recorder: CirculationRecorder,
+    ) -> None:
+        self._directory = alma
+        self._ledger = ledger
+        self._consortium = consortium
+        self._recorder = recorder
         self._scf = self._consortium.remote_storage.institution
 
     async def loan_returned(
@@ -80,8 +89,8 @@ class Circulation:
         if barcode is None:
             reason = f"{event.scf_barcode} is not an SCF mirror (N1)"
             skipped = CirculationOutcome(SCAN_IN, Outcome.SKIPPED, reason, self._scf)
-            return await record(
-                self._bridge, skipped, details, inbox_id=inbox_id, barcode=event.scf_barcode
+            return await self._recorder.record(
+                skipped, details, inbox_id=inbox_id, barcode=event.scf_barcode
             )
         owner: str | None = None
         try:
@@ -119,8 +128,7 @@ class Circulation:
             result = refused.outcome_of(SCAN_IN, owner or self._scf)
         # The SCF loan ended whatever happens at the member, so R7 must stop treating the mirror
         # as on its way in: marked with every outcome once the owner is known.
-        return await record(
-            self._bridge,
+        return await self._recorder.record(
             result,
             details,
             inbox_id=inbox_id,
@@ -139,7 +147,7 @@ class Circulation:
         }
         mapped = None
         if event.request_id is not None:
-            async with self._bridge.ledger.unit_of_work() as uow:
+            async with self._ledger.unit_of_work() as uow:
                 mapped = await uow.requests.get_by_scf_request(event.request_id)
         source = None
         if mapped is not None:
@@ -151,7 +159,7 @@ class Circulation:
         if isinstance(plan, NoMatch):
             details["path"] = "none"
             skipped = CirculationOutcome(CANCEL_SOURCE, Outcome.SKIPPED, plan.reason, self._scf)
-            return await record(self._bridge, skipped, details, inbox_id=inbox_id, barcode=barcode)
+            return await self._recorder.record(skipped, details, inbox_id=inbox_id, barcode=barcode)
         how = plan.cancellation
         details.update(reason=how.reason.value, note=how.note, notify_user=how.notify_user)
         if isinstance(plan, CancelByInternalIdentifier):
@@ -181,8 +189,7 @@ class Circulation:
             result = refused.outcome_of(CANCEL_SOURCE, institution)
         # The SCF request no longer exists, so the forwarding is over unless the cancel failed.
         over = result.outcome is not Outcome.FAILED
-        return await record(
-            self._bridge,
+        return await self._recorder.record(
             result,
             details,
             inbox_id=inbox_id,
@@ -259,7 +266,7 @@ class Circulation:
     ) -> T:
         """One Alma call; a refusal becomes `Refused`, a transient failure goes to the inbox."""
         try:
-            return await call(self._bridge.alma.gateway(institution))
+            return await call(self._directory.gateway(institution))
         except UnknownInstitution as unknown:
             raise Refused(f"{what}: {unknown}", institution=institution) from unknown
         except (TransientAlmaError, QuotaExhausted):

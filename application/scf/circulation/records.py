@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 
-from application.scf.bridge import Bridge
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
+from application.scf.ports import FailureReports
 from application.scf.reports import ReportName, ReportRow
 from application.shared.alma import AlmaError
 from application.shared.ledger_records import JsonValue, Outcome, RequestStatus
@@ -79,64 +81,76 @@ class Refused(Exception):
         )
 
 
-async def record(
-    bridge: Bridge,
-    result: CirculationOutcome,
-    details: Details,
-    *,
-    inbox_id: int | None,
-    barcode: str | None,
-    request_id: str | None = None,
-    loan_returned_of: str | None = None,
-    cancelled: tuple[str, str] | None = None,
-) -> CirculationOutcome:
-    """Write the event (with the state it changes), then append a failure to its P1 report.
+@dataclass(frozen=True)
+class CirculationRecorder:
+    """Writes circulation outcomes to the ledger and failures to their P1 report."""
 
-    ``loan_returned_of``: the owner whose mirror of ``barcode`` had its SCF loan returned.
-    ``cancelled``: the source (institution, request id) whose forwarding is now over.
-    """
-    details = {**details, **result.details}
-    async with bridge.ledger.unit_of_work() as uow:
-        if loan_returned_of is not None and barcode is not None:
-            mirror = await uow.items.mark_loan_returned(loan_returned_of, barcode)
-            details["mirror_in_ledger"] = mirror is not None
-        if cancelled is not None:
-            why = None if result.outcome is Outcome.OK else result.message
-            row = await uow.requests.set_status(*cancelled, RequestStatus.CANCELLED, last_error=why)
-            details["forwarded_in_ledger"] = row is not None
-        await uow.events.append(
+    _ledger: Ledger
+    _reports: FailureReports
+    _clock: Clock
+    _scf: str
+    """The SCF's code: a failure's report row names it when the owner is not known yet."""
+
+    async def record(
+        self,
+        result: CirculationOutcome,
+        details: Details,
+        *,
+        inbox_id: int | None,
+        barcode: str | None,
+        request_id: str | None = None,
+        loan_returned_of: str | None = None,
+        cancelled: tuple[str, str] | None = None,
+    ) -> CirculationOutcome:
+        """Write the event (with the state it changes), then append a failure to its P1 report.
+
+        ``loan_returned_of``: the owner whose mirror of ``barcode`` had its SCF loan returned.
+        ``cancelled``: the source (institution, request id) whose forwarding is now over.
+        """
+        details = {**details, **result.details}
+        async with self._ledger.unit_of_work() as uow:
+            if loan_returned_of is not None and barcode is not None:
+                mirror = await uow.items.mark_loan_returned(loan_returned_of, barcode)
+                details["mirror_in_ledger"] = mirror is not None
+            if cancelled is not None:
+                why = None if result.outcome is Outcome.OK else result.message
+                row = await uow.requests.set_status(
+                    *cancelled, RequestStatus.CANCELLED, last_error=why
+                )
+                details["forwarded_in_ledger"] = row is not None
+            await uow.events.append(
+                result.action,
+                result.outcome,
+                institution=result.institution,
+                barcode=barcode,
+                request_id=request_id,
+                message=result.message,
+                inbox_id=inbox_id,
+                details=details,
+                error_code=result.error_code,
+            )
+            await uow.commit()
+        result = replace(result, barcode=barcode, request_id=request_id, details=details)
+        failed = result.outcome is Outcome.FAILED
+        log.log(
+            logging.WARNING if failed else logging.INFO,
+            "%s %s %s %s: %s",
             result.action,
             result.outcome,
-            institution=result.institution,
-            barcode=barcode,
-            request_id=request_id,
-            message=result.message,
-            inbox_id=inbox_id,
-            details=details,
-            error_code=result.error_code,
-        )
-        await uow.commit()
-    result = replace(result, barcode=barcode, request_id=request_id, details=details)
-    failed = result.outcome is Outcome.FAILED
-    log.log(
-        logging.WARNING if failed else logging.INFO,
-        "%s %s %s %s: %s",
-        result.action,
-        result.outcome,
-        result.institution,
-        barcode,
-        result.message,
-    )
-    if failed:
-        # Never null (the Java app NPE'd on a null institution and lost the row): the SCF stands
-        # in for an owner not yet known, and a title-level request has no barcode.
-        scf = bridge.settings.consortium.remote_storage.institution
-        row_of = ReportRow(
-            _REPORTS[result.action],
-            bridge.clock.now(),
-            barcode or "",
-            result.institution or scf,
+            result.institution,
+            barcode,
             result.message,
         )
-        await bridge.reports.append(row_of)
-    return result
+        if failed:
+            # Never null (the Java app NPE'd on a null institution and lost the row): the SCF stands
+            # in for an owner not yet known, and a title-level request has no barcode.
+            scf = self._scf
+            row_of = ReportRow(
+                _REPORTS[result.action],
+                self._clock.now(),
+                barcode or "",
+                result.institution or scf,
+                result.message,
+            )
+            await self._reports.append(row_of)
+        return result

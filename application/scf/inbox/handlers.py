@@ -1,7 +1,7 @@
 """What the inbox worker calls for each kind of webhook (rules W4, W5), and when to try again.
 
-`WebhookHandlers` is the worker's port onto the use cases; `BridgeHandlers` plays it over one
-`Bridge` with ONE `SyncJobs` and ONE `Circulation`, so every message of a worker shares the same
+`WebhookHandlers` is the worker's port onto the use cases; `BridgeHandlers` plays it with
+ONE `SyncJobs` and ONE `Circulation`, so every message of a worker shares the same
 per-institution locks (two JOB_ENDs of one member never sync it at once in this process).
 
 Retrying. A handler that raises makes the worker retry the message with backoff, up to its
@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from application.scf.bridge import Bridge
 from application.scf.circulation.carry_back import Circulation, CirculationOutcome
 from application.scf.requests.outcomes import ForwardingSummary
 from application.scf.sync_jobs import ItemsJobSummary, SyncJobs
@@ -129,10 +128,11 @@ class WebhookHandlers(Protocol):
 class BridgeHandlers:
     """The handlers over one bridge: one SyncJobs and one Circulation for every message."""
 
-    def __init__(self, bridge: Bridge, *, quota_retry: timedelta = QUOTA_RETRY) -> None:
-        self.bridge = bridge
-        self.jobs = SyncJobs(bridge)
-        self.circulation = Circulation(bridge)
+    def __init__(
+        self, jobs: SyncJobs, circulation: Circulation, *, quota_retry: timedelta = QUOTA_RETRY
+    ) -> None:
+        self.jobs = jobs
+        self.circulation = circulation
         self._quota_retry = quota_retry
 
     async def items_sync(self, institution: str, inbox_id: int) -> ItemsJobSummary:

@@ -27,9 +27,8 @@ from collections.abc import Awaitable
 from dataclasses import replace
 from typing import TypeVar
 
-from application.ports.alma.gateway import AlmaGateway
+from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 from application.ports.ledger import Ledger
-from application.scf.bridge import Bridge
 from application.scf.items.bib_items import MemberItems
 from application.scf.items.item_outcomes import (
     CannotMirror,
@@ -62,28 +61,33 @@ NO_BARCODE = "the ITM field has no barcode ($b), so there is nothing to mirror (
 
 
 def mirroring_for(
-    bridge: Bridge, institution: str, loans: TransitLoans, *, dry_run: bool = False
+    alma: AlmaDirectory,
+    ledger: Ledger,
+    consortium: Consortium,
+    institution: str,
+    loans: TransitLoans,
+    *,
+    dry_run: bool = False,
 ) -> ItemMirroring:
-    """The items sync's mirroring of one member, over the bridge's SCF and member gateways;
+    """The items sync's mirroring of one member, over the SCF's and the member's gateways;
     reconciliation repairs through the very same object (issue 7)."""
-    consortium = bridge.settings.consortium
     remote_storage = consortium.remote_storage
-    scf = bridge.alma.gateway(remote_storage.institution)
+    scf = alma.gateway(remote_storage.institution)
     catalog = ScfCatalog(scf, remote_storage)
     return ItemMirroring(
         institution=institution,
         consortium=consortium,
-        ledger=bridge.ledger,
+        ledger=ledger,
         scf=scf,
         catalog=catalog,
-        members=MemberItems(bridge.alma.gateway(institution)),
+        members=MemberItems(alma.gateway(institution)),
         creation=MirrorCreation(
             institution=institution,
             remote_storage=remote_storage,
             scf=scf,
             catalog=catalog,
             loans=loans,
-            ledger=bridge.ledger,
+            ledger=ledger,
         ),
         dry_run=dry_run,
     )

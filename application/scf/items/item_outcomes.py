@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from application.scf.bridge import Bridge
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
+from application.scf.ports import FailureReports
 from application.scf.reports import ReportName, ReportRow
 from application.shared.alma import AlmaError, AlmaItem
 from application.shared.ledger_records import JsonValue, MirroredItem, MirrorState, Outcome
@@ -138,12 +140,18 @@ def alma_reason(error: AlmaError) -> str:
     return str(error)
 
 
-async def record_outcome(bridge: Bridge, outcome: ItemOutcome, file_id: int | None) -> None:
+async def record_outcome(
+    ledger: Ledger,
+    reports: FailureReports,
+    clock: Clock,
+    outcome: ItemOutcome,
+    file_id: int | None,
+) -> None:
     """Write the row change and its one event in one unit of work; report a failure (P1)."""
     item = outcome.item
     institution = item.institution
     barcode = item.barcode
-    async with bridge.ledger.unit_of_work() as uow:
+    async with ledger.unit_of_work() as uow:
         if barcode is not None and outcome.mirror is MirrorChange.UPSERT and outcome.scf:
             await uow.items.upsert(
                 institution,
@@ -173,10 +181,10 @@ async def record_outcome(bridge: Bridge, outcome: ItemOutcome, file_id: int | No
         )
         await uow.commit()
     if outcome.result is ItemResult.FAILED:
-        await bridge.reports.append(
+        await reports.append(
             ReportRow(
                 ReportName.ITEMS,
-                bridge.clock.now(),
+                clock.now(),
                 barcode,
                 institution,
                 f"Failed to handle item {barcode}: {outcome.message}",

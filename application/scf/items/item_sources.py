@@ -14,7 +14,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from application.scf.bridge import Bridge
+from application.ports.ledger import Ledger
+from application.ports.transfer import FileTransfer
 from application.scf.file_batches import FileBatches, FileToProcess
 from application.shared.ledger_records import TransferKind
 
@@ -31,12 +32,23 @@ class ItemFile:
 class ItemSources:
     """The files of one institution's `items/` folder for one sync."""
 
-    def __init__(self, bridge: Bridge, institution: str, *, dry_run: bool) -> None:
-        self._bridge = bridge
+    def __init__(
+        self,
+        ledger: Ledger,
+        files: FileTransfer,
+        work_dir: Path,
+        main_folder: str,
+        institution: str,
+        *,
+        dry_run: bool,
+    ) -> None:
+        self._ledger = ledger
+        self._files = files
         self._institution = institution
         self._dry_run = dry_run
-        self.batches = FileBatches(bridge, institution, TransferKind.ITEMS)
-        base = bridge.work_dir / institution / TransferKind.ITEMS.value
+        kind = TransferKind.ITEMS
+        self.batches = FileBatches(ledger, files, work_dir, main_folder, institution, kind)
+        base = work_dir / institution / kind.value
         self._scratch = base / f"dry-run-{uuid.uuid4().hex}" if dry_run else base / "unpacked"
 
     async def files(self) -> list[ItemFile]:
@@ -45,11 +57,11 @@ class ItemSources:
             return [
                 ItemFile(f.name, f.record.remote_name, f) for f in await self.batches.claim_all()
             ]
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             unfinished = await uow.files.list_unfinished(self._institution, TransferKind.ITEMS)
         # FileToProcess knows the archive's own name behind a claim like `OLD/x.tar.gz.2`.
         found = [ItemFile(FileToProcess(u, Path()).name, u.remote_name) for u in unfinished]
-        for remote in await self._bridge.files.list_files(self.batches.folder):
+        for remote in await self._files.list_files(self.batches.folder):
             found.append(ItemFile(remote.name, remote.path))
         return found
 
@@ -64,7 +76,7 @@ class ItemSources:
             return await self.batches.local_copy(file.claimed)
         local = self._scratch / f"download-{position}" / file.name
         await asyncio.to_thread(local.parent.mkdir, parents=True, exist_ok=True)
-        await self._bridge.files.download(file.remote_path, local)
+        await self._files.download(file.remote_path, local)
         return local
 
     async def discard(self, path: Path) -> None:

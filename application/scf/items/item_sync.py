@@ -1,6 +1,6 @@
 """The items sync of one member institution: its publishing files into the SCF (rules I1–I13).
 
-`ItemSync(bridge).run(institution)` claims and records the institution's files (`FileBatches`,
+`ItemSync(...).run(institution)` claims and records the institution's files (`FileBatches`,
 I1), unpacks each into a folder of its own (I2), streams its items (I3) through a bounded
 pipeline (`max_number_of_threads` items in flight, one barcode at a time, in file order), lets
 `ItemMirroring` decide and act on each (I4–I12) and records every outcome with its
@@ -25,7 +25,10 @@ from collections import Counter
 from contextlib import suppress
 from pathlib import Path
 
-from application.scf.bridge import Bridge
+from application.ports.alma.gateway import AlmaDirectory
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
+from application.ports.transfer import FileTransfer
 from application.scf.items.institution_locks import (
     ITEM_SYNC_LOCKS,
     InstitutionLocks,
@@ -37,7 +40,10 @@ from application.scf.items.item_pipeline import FileRun, ItemPipeline, Pacing
 from application.scf.items.item_sources import ItemFile, ItemSources
 from application.scf.items.item_sync_summary import FileSummary, ItemSyncSummary, PlannedItem, tally
 from application.scf.items.transit_loans import LoanRetry, TransitLoans
+from application.scf.members import member_code
+from application.scf.ports import FailureReports, PublishingFiles
 from application.scf.reports import ReportName, ReportRow
+from application.scf.settings import Settings
 from application.scf.sync_end import record_sync_end
 from application.shared.alma import AlmaError, QuotaExhausted, TransientAlmaError
 from application.shared.files import FileError, TransferError
@@ -61,42 +67,71 @@ class ItemSync:
 
     def __init__(
         self,
-        bridge: Bridge,
         *,
+        settings: Settings,
+        alma: AlmaDirectory,
+        ledger: Ledger,
+        files: FileTransfer,
+        publishing: PublishingFiles,
+        reports: FailureReports,
+        clock: Clock,
+        work_dir: Path,
         loan_retry: LoanRetry | None = None,
         locks: InstitutionLocks | None = None,
     ) -> None:
-        self._bridge = bridge
+        self.settings = settings
+        self.alma = alma
+        self.ledger = ledger
+        self.files = files
+        self.publishing = publishing
+        self.reports = reports
+        self.clock = clock
+        self.work_dir = work_dir
         self._loan_retry = loan_retry
         self._locks = locks or ITEM_SYNC_LOCKS
 
     async def run(self, institution: str, *, dry_run: bool = False) -> ItemSyncSummary:
         """Process every file waiting for this institution; a dry run only reports."""
-        code = self._bridge.member_code(institution)
+        code = member_code(self.settings.consortium, institution)
         if dry_run:
-            return await _Batch(self._bridge, code, self._loan_retry, dry_run=True).run()
+            return await _Batch(self, code, self._loan_retry, dry_run=True).run()
         # One sync of a member at a time in this process, then across every process sharing
         # the ledger (A4: several workers on PostgreSQL).
-        async with self._locks.hold(code), self._bridge.ledger.exclusive(items_sync_lock(code)):
-            return await _Batch(self._bridge, code, self._loan_retry, dry_run=False).run()
+        async with self._locks.hold(code), self.ledger.exclusive(items_sync_lock(code)):
+            return await _Batch(self, code, self._loan_retry, dry_run=False).run()
 
 
 class _Batch:
     """One run of the sync: its caches, pipeline, tallies and files."""
 
     def __init__(
-        self, bridge: Bridge, institution: str, loan_retry: LoanRetry | None, *, dry_run: bool
+        self, sync: ItemSync, institution: str, loan_retry: LoanRetry | None, *, dry_run: bool
     ) -> None:
-        settings = bridge.settings
+        settings = sync.settings
         remote_storage = settings.consortium.remote_storage
-        scf = bridge.alma.gateway(remote_storage.institution)
-        self._bridge = bridge
+        scf = sync.alma.gateway(remote_storage.institution)
+        self._ledger = sync.ledger
+        self._publishing = sync.publishing
+        self._reports = sync.reports
+        self._clock = sync.clock
         self._inst = institution
         self._dry_run = dry_run
         self._ignore_deletes = settings.consortium.ignore_delete_files
-        self._sources = ItemSources(bridge, institution, dry_run=dry_run)
+        self._sources = ItemSources(
+            sync.ledger,
+            sync.files,
+            sync.work_dir,
+            settings.file_server.main_folder,
+            institution,
+            dry_run=dry_run,
+        )
         self._mirroring = mirroring_for(
-            bridge, institution, TransitLoans(scf, remote_storage, loan_retry), dry_run=dry_run
+            sync.alma,
+            sync.ledger,
+            settings.consortium,
+            institution,
+            TransitLoans(scf, remote_storage, loan_retry),
+            dry_run=dry_run,
         )
         # At least the configured thread count in flight, more while the SCF's limiter wants
         # more calls (A4): that count was meant for the Java app's file threads.
@@ -107,7 +142,7 @@ class _Batch:
                 ITEMS_IN_FLIGHT_PER_ALLOWED_CALL * settings.alma_rate_limit_per_second,
             ),
             institution=remote_storage.institution,
-            pacing=bridge.alma,
+            pacing=sync.alma,
             step_seconds=1 / settings.alma_rate_limit_per_second,
         )
         self._results: Counter[ItemResult] = Counter()
@@ -157,7 +192,7 @@ class _Batch:
             local = await self._sources.local_copy(file, position)
             into = self._sources.unpack_dir(file, position)
             await self._sources.discard(into)  # a crashed run's half extraction
-            for xml in await self._bridge.publishing.unpack(local, into):
+            for xml in await self._publishing.unpack(local, into):
                 if self._ignore_deletes and is_delete_file(xml.name):
                     await self._ignored_delete_file(run, xml)
                     continue
@@ -176,7 +211,7 @@ class _Batch:
             run.read_to_end()
 
     async def _feed(self, xml: Path, run: FileRun, pipeline: ItemPipeline) -> None:
-        stream = self._bridge.publishing.read_items(xml, self._inst)
+        stream = self._publishing.read_items(xml, self._inst)
         try:
             async for item in stream:
                 if self._stopped is not None:
@@ -192,7 +227,7 @@ class _Batch:
         """I4: with ignore_delete_files a `_delete` file is recorded and skipped as a whole."""
         if self._dry_run:
             return
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             await uow.events.append(
                 "file.skip",
                 Outcome.SKIPPED,
@@ -218,7 +253,7 @@ class _Batch:
             planned = PlannedItem(run.name, item.barcode, outcome.result, outcome.message)
             self._plan[position] = planned
         else:
-            await record_outcome(self._bridge, outcome, run.file_id)
+            await record_outcome(self._ledger, self._reports, self._clock, outcome, run.file_id)
         self._results[outcome.result] += 1
         if outcome.result is ItemResult.FAILED:
             run.failed += 1
@@ -260,7 +295,7 @@ class _Batch:
         counts: dict[str, JsonValue] = {result.value: n for result, n in summary.counts.items()}
         stopped = self._stopped
         await record_sync_end(
-            self._bridge.ledger,
+            self._ledger,
             "items.sync",
             self._inst,
             done=f"{len(summary.files)} files, {summary.total} items",
@@ -272,6 +307,6 @@ class _Batch:
             await self._report(None, f"Items sync stopped: {stopped}")
 
     async def _report(self, barcode: str | None, message: str) -> None:
-        row = ReportRow(ReportName.ITEMS, self._bridge.clock.now(), barcode, self._inst, message)
+        row = ReportRow(ReportName.ITEMS, self._clock.now(), barcode, self._inst, message)
         with suppress(OSError):  # the CSV report is a courtesy; the ledger has the facts
-            await self._bridge.reports.append(row)
+            await self._reports.append(row)

@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from application.ports.alma.gateway import AlmaGateway
-from application.scf.bridge import Bridge
+from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
+from application.ports.ledger import Ledger
 from application.scf.items.bib_items import MemberItems, list_bib_items
 from application.scf.requests.request_data import request_from_json
 from application.shared.alma import AlmaError, AlmaItem, AlmaRequest, ItemNotFound, NotFound
 from application.shared.ledger_records import ForwardedRequest, MirroredItem, MirrorState
 from application.shared.single_flight import KeyedLocks
+from domain.scf.institutions import Consortium
 from domain.scf.items.decisions import in_remote_storage
 from domain.scf.items.published import PublishedItem
 from domain.scf.naming import member_barcode_of, provenance_of, scf_barcode, system_user_id
@@ -131,14 +132,15 @@ class SystemUserLoans:
 class ReconcileFacts:
     """Reads the facts of one member institution's barcodes and forwarded requests."""
 
-    def __init__(self, bridge: Bridge, institution: str) -> None:
-        consortium = bridge.settings.consortium
-        self._bridge = bridge
+    def __init__(
+        self, alma: AlmaDirectory, ledger: Ledger, consortium: Consortium, institution: str
+    ) -> None:
+        self._ledger = ledger
         self._inst = institution
         self._consortium = consortium
         self._ignore_deletes = consortium.ignore_delete_files
-        self._scf = bridge.alma.gateway(consortium.remote_storage.institution)
-        self._member = bridge.alma.gateway(institution)
+        self._scf = alma.gateway(consortium.remote_storage.institution)
+        self._member = alma.gateway(institution)
         self._members = MemberItems(self._member)
         users = tuple(
             system_user_id(member.code, library.code)
@@ -228,7 +230,7 @@ class ReconcileFacts:
 
     async def row(self, barcode: str) -> MirroredItem | None:
         """The ledger's live row of a barcode, if any."""
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             row = await uow.items.get(self._inst, barcode)
         return row if row is not None and row.state in LIVE else None
 
@@ -346,7 +348,7 @@ class ReconcileFacts:
         member = self._consortium.institution(owner)
         if barcode is None or member is None:
             return False
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             row = await uow.items.get(member.code, barcode)
         return (
             row is not None

@@ -36,13 +36,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from application.scf.bridge import Bridge
+from application.ports.alma.gateway import AlmaDirectory
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
 from application.scf.items.institution_locks import (
     ITEM_SYNC_LOCKS,
     InstitutionLocks,
     items_sync_lock,
 )
 from application.scf.items.transit_loans import LoanRetry
+from application.scf.members import member_code
+from application.scf.ports import FailureReports, PublishingFiles
 from application.scf.reconcile.facts import (
     LIVE,
     ItemCase,
@@ -61,6 +65,8 @@ from application.scf.reconcile.report import (
     ReconcileSource,
     RepairResult,
 )
+from application.scf.requests.forwarding import RequestForwarding
+from application.scf.settings import Settings
 from application.shared.alma import AlmaError, QuotaExhausted
 from application.shared.ledger_records import JsonValue, MirroredItem, Outcome, RequestStatus
 from domain.scf.items.published import PublishedItem
@@ -92,12 +98,26 @@ class Reconciliation:
 
     def __init__(
         self,
-        bridge: Bridge,
         *,
+        settings: Settings,
+        alma: AlmaDirectory,
+        ledger: Ledger,
+        publishing: PublishingFiles,
+        reports: FailureReports,
+        clock: Clock,
+        work_dir: Path,
+        forwarding: RequestForwarding,
         loan_retry: LoanRetry | None = None,
         locks: InstitutionLocks | None = None,
     ) -> None:
-        self._bridge = bridge
+        self.settings = settings
+        self.alma = alma
+        self.ledger = ledger
+        self.publishing = publishing
+        self.reports = reports
+        self.clock = clock
+        self.work_dir = work_dir
+        self.forwarding = forwarding
         self._loan_retry = loan_retry
         self._locks = locks or ITEM_SYNC_LOCKS
 
@@ -110,11 +130,11 @@ class Reconciliation:
         progress: ProgressCallback | None = None,
     ) -> ReconcileReport:
         """Check one member institution; with `fix`, repair what was found."""
-        code = self._bridge.member_code(institution)
-        run = _Run(self._bridge, code, source or LedgerSource(), fix, progress, self._loan_retry)
+        code = member_code(self.settings.consortium, institution)
+        run = _Run(self, code, source or LedgerSource(), fix, progress, self._loan_retry)
         if not fix:
             return await run.run()
-        async with self._locks.hold(code), self._bridge.ledger.exclusive(items_sync_lock(code)):
+        async with self._locks.hold(code), self.ledger.exclusive(items_sync_lock(code)):
             return await run.run()
 
 
@@ -123,21 +143,25 @@ class _Run:
 
     def __init__(
         self,
-        bridge: Bridge,
+        recon: Reconciliation,
         institution: str,
         source: ReconcileSource,
         fix: bool,
         progress: ProgressCallback | None,
         loan_retry: LoanRetry | None,
     ) -> None:
-        self._bridge = bridge
+        self._recon = recon
+        self._ledger = recon.ledger
+        self._publishing = recon.publishing
+        self._work_dir = recon.work_dir
         self._inst = institution
         self._source = source
         self._fix = fix
         self._progress = progress
         self._loan_retry = loan_retry
-        self._facts = ReconcileFacts(bridge, institution)
-        self._limit = max(1, bridge.settings.max_number_of_threads)
+        consortium = recon.settings.consortium
+        self._facts = ReconcileFacts(recon.alma, recon.ledger, consortium, institution)
+        self._limit = max(1, recon.settings.max_number_of_threads)
         self._stopped: str | None = None
         self._findings = 0
         self._items_checked = 0
@@ -181,7 +205,7 @@ class _Run:
     # ---- items -----------------------------------------------------------------------------
 
     async def _check_items(self) -> list[tuple[ItemCase | None, Finding]]:
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             rows = {row.barcode: row for row in await uow.items.list_for(self._inst, states=LIVE)}
         published: dict[str, PublishedItem] = {}
         if isinstance(self._source, PublishFile):
@@ -269,8 +293,8 @@ class _Run:
 
     async def _read_file(self, path: Path) -> dict[str, PublishedItem]:
         """The file's items by barcode (the last ITM of a barcode wins, as in the sync)."""
-        publishing = self._bridge.publishing
-        into = self._bridge.work_dir / self._inst / "reconcile" / uuid.uuid4().hex
+        publishing = self._publishing
+        into = self._work_dir / self._inst / "reconcile" / uuid.uuid4().hex
         found: dict[str, PublishedItem] = {}
         try:
             for xml in await publishing.unpack(path, into):
@@ -284,7 +308,7 @@ class _Run:
     # ---- requests --------------------------------------------------------------------------
 
     async def _check_requests(self) -> list[tuple[RequestCase | None, Finding]]:
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             rows = await uow.requests.list_for(self._inst, statuses=[RequestStatus.FORWARDED])
         forwarded = [row for row in rows if row.scf_request_id]
         work: list[tuple[RequestCase | None, Finding]] = []
@@ -317,7 +341,17 @@ class _Run:
     ) -> list[ReconcileEntry]:
         """One repair at a time: a barcode change touches two barcodes, and a request forwarded
         again needs the mirror its barcode's repairs make."""
-        repairs = ReconcileRepairs(self._bridge, self._inst, self._loan_retry)
+        recon = self._recon
+        repairs = ReconcileRepairs(
+            alma=recon.alma,
+            ledger=recon.ledger,
+            reports=recon.reports,
+            clock=recon.clock,
+            consortium=recon.settings.consortium,
+            forwarding=recon.forwarding,
+            institution=self._inst,
+            loan_retry=self._loan_retry,
+        )
         entries: list[ReconcileEntry] = []
         total = len(items) + len(requests)
         repaired = failed = 0
@@ -354,7 +388,7 @@ class _Run:
             details["new_barcode"] = finding.new_barcode
         if finding.changed_fields:
             details["changed_fields"] = list(finding.changed_fields)
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             if done.ledger is not None:
                 # With the event, or neither: a failure may carry facts too (a loan it ended).
                 await done.ledger(uow)
@@ -378,7 +412,7 @@ class _Run:
         else:
             outcome = Outcome.SKIPPED  # a plan: found, deliberately not repaired
         counts: dict[str, JsonValue] = dict(report.counts())
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             await uow.events.append(
                 "reconcile.run",
                 outcome,

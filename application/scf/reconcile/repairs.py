@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from application.ports.ledger import LedgerUnitOfWork
-from application.scf.bridge import Bridge
+from application.ports.alma.gateway import AlmaDirectory
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger, LedgerUnitOfWork
 from application.scf.items.item_mirroring import mirroring_for
 from application.scf.items.item_outcomes import (
     CannotMirror,
@@ -35,6 +36,7 @@ from application.scf.items.item_outcomes import (
     record_outcome,
 )
 from application.scf.items.transit_loans import LoanRetry, TransitLoans
+from application.scf.ports import FailureReports
 from application.scf.reconcile.facts import ItemCase, RequestCase, is_gone
 from application.scf.reconcile.report import RepairResult
 from application.scf.requests.forwarding import RequestForwarding
@@ -47,6 +49,7 @@ from application.shared.ledger_records import (
     Outcome,
     RequestStatus,
 )
+from domain.scf.institutions import Consortium
 from domain.scf.items.decisions import ItemAction
 from domain.scf.items.item_records import member_fingerprint, updated_scf_item
 from domain.scf.items.published import PublishedItem
@@ -96,17 +99,29 @@ def _failed(message: str, error_code: str | None = None, /, **details: JsonValue
 class ReconcileRepairs:
     """The repairs of one member institution's findings, within one run."""
 
-    def __init__(self, bridge: Bridge, institution: str, loan_retry: LoanRetry | None) -> None:
-        consortium = bridge.settings.consortium
+    def __init__(
+        self,
+        *,
+        alma: AlmaDirectory,
+        ledger: Ledger,
+        reports: FailureReports,
+        clock: Clock,
+        consortium: Consortium,
+        forwarding: RequestForwarding,
+        institution: str,
+        loan_retry: LoanRetry | None,
+    ) -> None:
         remote_storage = consortium.remote_storage
-        scf = bridge.alma.gateway(remote_storage.institution)
-        self._bridge = bridge
+        scf = alma.gateway(remote_storage.institution)
+        self._ledger = ledger
+        self._reports = reports
+        self._clock = clock
         self._inst = institution
         self._rs = remote_storage
         self._scf = scf
         self._loans = TransitLoans(scf, remote_storage, loan_retry)
-        self._mirroring = mirroring_for(bridge, institution, self._loans)
-        self._forwarding = RequestForwarding(bridge)
+        self._mirroring = mirroring_for(alma, ledger, consortium, institution, self._loans)
+        self._forwarding = forwarding
 
     # ---- dispatch --------------------------------------------------------------------------
 
@@ -149,11 +164,11 @@ class ReconcileRepairs:
         """I7-I10 through the items sync's own code, after closing the stale ledger row: with
         the row still live, `ItemMirroring` would trust it and make no SCF call."""
         if case.row is not None:
-            async with self._bridge.ledger.unit_of_work() as uow:
+            async with self._ledger.unit_of_work() as uow:
                 await uow.items.mark_deleted(self._inst, case.barcode)
                 await uow.commit()
         outcome = await self._mirroring.mirror(self._published(case))
-        await record_outcome(self._bridge, outcome, None)
+        await record_outcome(self._ledger, self._reports, self._clock, outcome, None)
         if isinstance(outcome.error, QuotaExhausted):
             raise outcome.error
         if outcome.result is ItemResult.FAILED:
@@ -199,7 +214,7 @@ class ReconcileRepairs:
             scf=ids,
             mirror=MirrorChange.DELETED,
         )
-        await record_outcome(self._bridge, outcome, None)
+        await record_outcome(self._ledger, self._reports, self._clock, outcome, None)
         return _ok(message, scanned_in=scanned, scf_item_pid=ids.item_pid)
 
     async def _move(self, case: ItemCase, finding: Finding) -> Repaired:
@@ -280,7 +295,7 @@ class ReconcileRepairs:
             loan_owed=case.row is not None and case.row.owes_loan,
             changed_fields=update.changed_fields,
         )
-        await record_outcome(self._bridge, outcome, None)
+        await record_outcome(self._ledger, self._reports, self._clock, outcome, None)
         return _ok(message, changed_fields=list(update.changed_fields))
 
     # ---- loans -----------------------------------------------------------------------------
@@ -401,7 +416,7 @@ class ReconcileRepairs:
     async def _forward_again(self, case: RequestCase, finding: Finding) -> Repaired:
         row = case.row
         inst, request_id = row.source_institution, row.source_request_id
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             # R6 keeps a forwarded row from being sent again; this one's SCF request is gone.
             await uow.requests.set_status(
                 inst, request_id, RequestStatus.FAILED, last_error=f"reconcile: {finding.message}"

@@ -45,13 +45,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from application.scf.bridge import Bridge
-from application.scf.file_batches import FileBatches, FileToProcess
+from application.ports.alma.gateway import AlmaDirectory
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
+from application.ports.transfer import FileTransfer
+from application.scf.file_batches import FileBatches, FileToProcess, member_folder
 from application.scf.library_names import LibraryNames
+from application.scf.ports import FailureReports, RequestFiles
 from application.scf.requests.outcomes import Action, ForwardingSummary, RequestOutcome
 from application.scf.requests.plans import Planner
 from application.scf.requests.processing import RequestProcessor
+from application.scf.requests.records import RequestRecorder
 from application.scf.requests.request_data import request_from_json
+from application.scf.settings import Settings
 from application.scf.sync_end import record_sync_end
 from application.shared.files import FileError, MalformedFile
 from application.shared.ledger_records import JsonValue, Outcome, RequestStatus, TransferKind
@@ -129,11 +135,18 @@ class _ReadFile:
 class _RequestFiles(FileBatches):
     """The requests folder's batches, plus the open files alone (without claiming new ones)."""
 
-    def __init__(self, bridge: Bridge, institution: str) -> None:
-        super().__init__(bridge, institution, TransferKind.REQUESTS)
+    def __init__(
+        self,
+        ledger: Ledger,
+        files: FileTransfer,
+        work_dir: Path,
+        main_folder: str,
+        institution: str,
+    ) -> None:
+        super().__init__(ledger, files, work_dir, main_folder, institution, TransferKind.REQUESTS)
 
     async def unfinished(self) -> list[FileToProcess]:
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             records = await uow.files.list_unfinished(self.institution, self.kind)
         files = [FileToProcess(record, Path()) for record in records]
         return [FileToProcess(f.record, self._local_path(f.name, str(f.record.id))) for f in files]
@@ -144,20 +157,47 @@ class RequestForwarding:
 
     def __init__(
         self,
-        bridge: Bridge,
-        libraries: LibraryNames | None = None,
         *,
+        settings: Settings,
+        alma: AlmaDirectory,
+        ledger: Ledger,
+        files: FileTransfer,
+        request_files: RequestFiles,
+        reports: FailureReports,
+        clock: Clock,
+        work_dir: Path,
+        libraries: LibraryNames | None = None,
         retry: TransientRetry | None = None,
     ) -> None:
-        self._bridge = bridge
-        self._libraries = libraries or LibraryNames(bridge)
+        self._ledger = ledger
+        self._files = files
+        self._request_files = request_files
+        self._work_dir = work_dir
+        self._main_folder = settings.file_server.main_folder
+        consortium = settings.consortium
+        self._libraries = libraries or LibraryNames(alma, clock)
         self._retry = retry or TransientRetry()
         self._processor = RequestProcessor(
-            bridge,
-            Planner(bridge, self._libraries),
-            attempts_per_run=1 + self._retry.passes,
+            alma,
+            ledger,
+            clock,
+            consortium.remote_storage,
+            Planner(
+                alma,
+                ledger,
+                clock,
+                consortium,
+                self._libraries,
+                grace_hours=settings.request_grace_hours,
+            ),
+            RequestRecorder(ledger, reports, clock, attempts_per_run=1 + self._retry.passes),
         )
         self._locks: dict[str, asyncio.Lock] = {}
+
+    def _batches(self, institution: str) -> _RequestFiles:
+        return _RequestFiles(
+            self._ledger, self._files, self._work_dir, self._main_folder, institution
+        )
 
     def _lock(self, institution: str) -> asyncio.Lock:
         return self._locks.setdefault(institution.casefold(), asyncio.Lock())
@@ -168,7 +208,7 @@ class RequestForwarding:
             return await self._dry_run(institution)
         async with self._lock(institution):
             summary = ForwardingSummary(institution)
-            batches = _RequestFiles(self._bridge, institution)
+            batches = self._batches(institution)
             files = await batches.claim_all()
             await self._process_files(batches, files, summary)
             log.info("requests run: %s", summary)
@@ -180,7 +220,7 @@ class RequestForwarding:
         """After the institution's items sync: retry waiting requests and open files (R7)."""
         async with self._lock(institution):
             summary = ForwardingSummary(institution)
-            async with self._bridge.ledger.unit_of_work() as uow:
+            async with self._ledger.unit_of_work() as uow:
                 waiting = await uow.requests.list_waiting(institution)
             tried: list[_Tried] = []
             for row in waiting:
@@ -192,7 +232,7 @@ class RequestForwarding:
                 if outcome.quota_exhausted:
                     summary.stopped = outcome.reason
                     return summary
-            batches = _RequestFiles(self._bridge, institution)
+            batches = self._batches(institution)
             await self._process_files(batches, await batches.unfinished(), summary, tried)
             log.info("requests retry: %s", summary)
             return summary
@@ -200,7 +240,7 @@ class RequestForwarding:
     async def replay(self, institution: str, request_id: str) -> RequestOutcome | None:
         """Retry one failed or waiting request from its ledger data; None when never seen."""
         async with self._lock(institution):
-            async with self._bridge.ledger.unit_of_work() as uow:
+            async with self._ledger.unit_of_work() as uow:
                 row = await uow.requests.get(institution, request_id)
             if row is None:
                 return None
@@ -338,7 +378,7 @@ class RequestForwarding:
         """Every request of a file, read whole before any is acted on (see R1 above)."""
         requests: list[RemoteStorageRequest] = []
         try:
-            async for request in self._bridge.request_files.read_requests(path):
+            async for request in self._request_files.read_requests(path):
                 requests.append(request)
         except MalformedFile as fault:
             return requests, fault
@@ -348,7 +388,7 @@ class RequestForwarding:
         self, institution: str, file_id: int, outcome: Outcome, message: str
     ) -> None:
         log.warning("%s requests file %s: %s", institution, file_id, message)
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             await uow.events.append(
                 "file.pending", outcome, institution=institution, message=message, file_id=file_id
             )
@@ -361,7 +401,7 @@ class RequestForwarding:
         error_code = next((o.error_code for o in summary.outcomes if o.quota_exhausted), None)
         names: list[JsonValue] = list(files)
         await record_sync_end(
-            self._bridge.ledger,
+            self._ledger,
             REQUESTS_SYNC,
             summary.institution,
             done=f"{len(files)} files, {len(summary.outcomes)} requests",
@@ -380,16 +420,16 @@ class RequestForwarding:
     async def _dry_run(self, institution: str) -> ForwardingSummary:
         """List, download to scratch, parse and plan; claim nothing, write nothing."""
         summary = ForwardingSummary(institution, dry_run=True)
-        folder = self._bridge.remote_folder(institution, TransferKind.REQUESTS.value)
-        async with self._bridge.ledger.unit_of_work() as uow:
+        folder = member_folder(self._main_folder, institution, TransferKind.REQUESTS)
+        async with self._ledger.unit_of_work() as uow:
             unfinished = await uow.files.list_unfinished(institution, TransferKind.REQUESTS)
         remote_paths = [record.remote_name for record in unfinished]
-        remote_paths += [remote.path for remote in await self._bridge.files.list_files(folder)]
-        scratch = self._bridge.work_dir / institution / "requests" / f"dry-run-{uuid.uuid4().hex}"
+        remote_paths += [remote.path for remote in await self._files.list_files(folder)]
+        scratch = self._work_dir / institution / "requests" / f"dry-run-{uuid.uuid4().hex}"
         try:
             for number, remote_path in enumerate(remote_paths):
                 local = scratch / f"{number}-{remote_path.rsplit('/', 1)[-1]}"
-                await self._bridge.files.download(remote_path, local)
+                await self._files.download(remote_path, local)
                 summary.files += 1
                 requests, fault = await self._read(local)
                 summary.files_failed += fault is not None

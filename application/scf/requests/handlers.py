@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from application.ports.alma.gateway import AlmaGateway
-from application.scf.bridge import Bridge
+from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 from application.scf.linked_users import scf_patron
 from application.scf.requests.plans import Plan, ScfTarget, Unforwardable
 from application.shared.alma import AlmaRequest, DuplicateRequest
+from domain.scf.institutions import RemoteStorage
 from domain.scf.requests.bodies import digitization_body, item_hold_body, title_hold_body
 from domain.scf.requests.comments import parse_internal_identifier
 from domain.scf.requests.routing import Route
@@ -43,13 +43,13 @@ class Placed:
     adopted: bool = False
 
 
-async def place(bridge: Bridge, plan: Plan) -> Placed:
+async def place(alma: AlmaDirectory, storage: RemoteStorage, plan: Plan) -> Placed:
     """Create the SCF request for `plan` (its decision is to forward)."""
-    return await _HANDLERS[plan.route](bridge, plan)
+    return await _HANDLERS[plan.route](alma, storage, plan)
 
 
-def _scf(bridge: Bridge) -> AlmaGateway:
-    return bridge.alma.gateway(bridge.settings.consortium.remote_storage.institution)
+def _scf(alma: AlmaDirectory, storage: RemoteStorage) -> AlmaGateway:
+    return alma.gateway(storage.institution)
 
 
 def _system_user(plan: Plan) -> tuple[str, str]:
@@ -62,10 +62,10 @@ def _system_user(plan: Plan) -> tuple[str, str]:
     return user, f"system user from the {plan.pickup.how.value}"
 
 
-async def _patron(bridge: Bridge, plan: Plan) -> tuple[str, str]:
+async def _patron(alma: AlmaDirectory, storage: RemoteStorage, plan: Plan) -> tuple[str, str]:
     if not plan.member_user_id:
         raise Unforwardable("the member request names no patron")
-    found = await scf_patron(bridge, plan.institution, plan.member_user_id)
+    found = await scf_patron(alma, storage, plan.institution, plan.member_user_id)
     return found.primary_id, found.how
 
 
@@ -75,42 +75,44 @@ def _target(plan: Plan) -> ScfTarget:
     return plan.target
 
 
-def _digitization(bridge: Bridge, plan: Plan, user: str) -> JsonObject:
+def _digitization(alma: AlmaDirectory, storage: RemoteStorage, plan: Plan, user: str) -> JsonObject:
     return digitization_body(
         plan.request,
         plan.route,
         plan.institution,
         plan.original,
         user,
-        bridge.settings.consortium.remote_storage.digitization_department,
+        storage.digitization_department,
     )
 
 
-async def _item_hold(bridge: Bridge, plan: Plan) -> Placed:
+async def _item_hold(alma: AlmaDirectory, storage: RemoteStorage, plan: Plan) -> Placed:
     user, how = _system_user(plan)
-    return await _create(bridge, plan, user, how, item_hold_body(plan.request, user))
+    return await _create(alma, storage, plan, user, how, item_hold_body(plan.request, user))
 
 
-async def _title_hold(bridge: Bridge, plan: Plan) -> Placed:
+async def _title_hold(alma: AlmaDirectory, storage: RemoteStorage, plan: Plan) -> Placed:
     user, how = _system_user(plan)
     body = title_hold_body(
         plan.request, plan.institution, plan.original, user, scf_holding_id=plan.title_holding_id
     )
-    return await _create(bridge, plan, user, how, body)
+    return await _create(alma, storage, plan, user, how, body)
 
 
-async def _patron_digitization(bridge: Bridge, plan: Plan) -> Placed:
-    user, how = await _patron(bridge, plan)
-    return await _create(bridge, plan, user, how, _digitization(bridge, plan, user))
+async def _patron_digitization(alma: AlmaDirectory, storage: RemoteStorage, plan: Plan) -> Placed:
+    user, how = await _patron(alma, storage, plan)
+    return await _create(alma, storage, plan, user, how, _digitization(alma, storage, plan, user))
 
 
-async def _staff_digitization(bridge: Bridge, plan: Plan) -> Placed:
+async def _staff_digitization(alma: AlmaDirectory, storage: RemoteStorage, plan: Plan) -> Placed:
     user, how = _system_user(plan)
-    return await _create(bridge, plan, user, how, _digitization(bridge, plan, user))
+    return await _create(alma, storage, plan, user, how, _digitization(alma, storage, plan, user))
 
 
-async def _create(bridge: Bridge, plan: Plan, user: str, how: str, body: JsonObject) -> Placed:
-    scf = _scf(bridge)
+async def _create(
+    alma: AlmaDirectory, storage: RemoteStorage, plan: Plan, user: str, how: str, body: JsonObject
+) -> Placed:
+    scf = _scf(alma, storage)
     target = _target(plan)
     item_ids = target.item_ids
 
@@ -164,7 +166,7 @@ async def _earlier_attempt(
     return None
 
 
-_HANDLERS: dict[Route, Callable[[Bridge, Plan], Awaitable[Placed]]] = {
+_HANDLERS: dict[Route, Callable[[AlmaDirectory, RemoteStorage, Plan], Awaitable[Placed]]] = {
     Route.ITEM_HOLD: _item_hold,
     Route.TITLE_HOLD: _title_hold,
     Route.PATRON_ITEM_DIGITIZATION: _patron_digitization,

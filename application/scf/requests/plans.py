@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.ports.alma.gateway import AlmaGateway
-from application.scf.bridge import Bridge
+from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
 from application.scf.library_names import LibraryNames
 from application.shared.alma import (
     AlmaError,
@@ -23,6 +24,7 @@ from application.shared.alma import (
     TransientAlmaError,
 )
 from application.shared.ledger_records import MirrorState
+from domain.scf.institutions import Consortium
 from domain.scf.items.decisions import in_remote_storage
 from domain.scf.items.holdings import holding_matches, resolve_scf_location
 from domain.scf.naming import nz_mms_id, other_system_id, scf_barcode
@@ -83,15 +85,27 @@ def _transient(error: AlmaError) -> bool:
 
 
 class Planner:
-    """Builds plans for one bridge; keeps the library-name cache across runs."""
+    """Builds plans; keeps the library-name cache across runs."""
 
-    def __init__(self, bridge: Bridge, libraries: LibraryNames) -> None:
-        self._bridge = bridge
+    def __init__(
+        self,
+        alma: AlmaDirectory,
+        ledger: Ledger,
+        clock: Clock,
+        consortium: Consortium,
+        libraries: LibraryNames,
+        *,
+        grace_hours: float,
+    ) -> None:
+        self._alma = alma
+        self._ledger = ledger
+        self._clock = clock
         self._libraries = libraries
-        self._consortium = bridge.settings.consortium
+        self._consortium = consortium
+        self._grace_hours = grace_hours
 
     def _scf(self) -> AlmaGateway:
-        return self._bridge.alma.gateway(self._consortium.remote_storage.institution)
+        return self._alma.gateway(self._consortium.remote_storage.institution)
 
     async def plan(
         self, institution: str, request: RemoteStorageRequest, first_seen: datetime
@@ -100,7 +114,7 @@ class Planner:
         route = route_request(request)
         maps = await self._libraries.maps_for(request, institution)
         pickup = resolve_pickup_library(request, institution, self._consortium, maps)
-        member = self._bridge.alma.gateway(institution)
+        member = self._alma.gateway(institution)
         original = await self._original(member, request, route)
         member_mms_id = request.mms_id or text_at(original, "mms_id")
         member_user_id = text_at(original, "user_primary_id") or request.patron_user_id
@@ -131,8 +145,8 @@ class Planner:
             loan_is_bridge_transit=transit,
             member_copy_in_remote_storage=member_in_remote_storage,
             first_seen=first_seen,
-            now=self._bridge.clock.now(),
-            grace_hours=self._bridge.settings.request_grace_hours,
+            now=self._clock.now(),
+            grace_hours=self._grace_hours,
         )
         return Plan(
             institution,
@@ -209,7 +223,7 @@ class Planner:
         one the bridge is making or has made without having recorded it yet (an items sync
         running beside this request, or one killed after Alma lent the item).
         """
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             mirror = await uow.items.get(institution, barcode)
         if mirror is None:
             return False

@@ -15,7 +15,9 @@ import dataclasses
 import logging
 from typing import Any
 
-from application.scf.bridge import Bridge
+from application.ports.alma.gateway import AlmaDirectory
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
 from application.scf.linked_users import ScfUserUnresolved
 from application.scf.requests.cancels import cancel_source_request
 from application.scf.requests.handlers import place
@@ -30,6 +32,7 @@ from application.shared.alma import (
     UnknownInstitution,
 )
 from application.shared.ledger_records import ForwardedRequest, JsonValue, Outcome, RequestStatus
+from domain.scf.institutions import RemoteStorage
 from domain.scf.requests.cancellations import SWITCHED_TO_REMOTE_STORAGE, Cancellation
 from domain.scf.requests.forwarding import Cancel, Wait, cancels_source_after_success
 from domain.scf.requests.routing import RemoteStorageRequest, route_request
@@ -56,12 +59,23 @@ _SETTLED = frozenset(
 
 
 class RequestProcessor:
-    """Plans, carries out and records single requests for one bridge."""
+    """Plans, carries out and records single requests."""
 
-    def __init__(self, bridge: Bridge, planner: Planner, *, attempts_per_run: int = 1) -> None:
-        self._bridge = bridge
+    def __init__(
+        self,
+        alma: AlmaDirectory,
+        ledger: Ledger,
+        clock: Clock,
+        storage: RemoteStorage,
+        planner: Planner,
+        recorder: RequestRecorder,
+    ) -> None:
+        self._alma = alma
+        self._ledger = ledger
+        self._clock = clock
+        self._storage = storage
         self._planner = planner
-        self._recorder = RequestRecorder(bridge, attempts_per_run=attempts_per_run)
+        self._recorder = recorder
 
     async def from_file(
         self,
@@ -79,7 +93,7 @@ class RequestProcessor:
             # No key for the ledger and nothing Alma could cancel: report it, row-less.
             outcome = self._outcome(institution, request, file_id, Action.FAILED, "no requestId")
             return await self._recorder.record(outcome, request)
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             row = await uow.requests.get(institution, request.request_id)
         if row is not None and row.status in _SETTLED:
             outcome = self._outcome(
@@ -112,7 +126,7 @@ class RequestProcessor:
         Planned afresh on every pass: an earlier attempt's SCF request, placed before its answer
         was lost, is found by `place` (Alma refuses the duplicate, the handler adopts it: R6).
         """
-        first_seen = row.first_seen_at if row is not None else self._bridge.clock.now()
+        first_seen = row.first_seen_at if row is not None else self._clock.now()
         try:
             plan = await self._planner.plan(institution, request, first_seen)
             return await self._carry_out(plan, file_id, malformed=malformed, run_pass=run_pass)
@@ -124,12 +138,12 @@ class RequestProcessor:
         """What a run would do with `request`, from reads only: nothing is written (dry run)."""
         if not request.request_id.strip():
             return self._outcome(institution, request, None, Action.FAILED, "no requestId")
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             row = await uow.requests.get(institution, request.request_id)
         if row is not None and row.status in _SETTLED:
             reason = f"already {row.status.value} (R6): would not be sent again"
             return self._outcome(institution, request, None, Action.ALREADY_HANDLED, reason)
-        first_seen = row.first_seen_at if row is not None else self._bridge.clock.now()
+        first_seen = row.first_seen_at if row is not None else self._clock.now()
         try:
             plan = await self._planner.plan(institution, request, first_seen)
         except _FAILURES as error:
@@ -211,7 +225,7 @@ class RequestProcessor:
             outcome = self._outcome(institution, request, file_id, Action.CANCELLED, reason, **ids)
             cancelled = cancellation_details(decision.cancellation)
             return await self._recorder.record(outcome, request, extra=cancelled)
-        placed = await place(self._bridge, plan)
+        placed = await place(self._alma, self._storage, plan)
         ids.update(
             scf_request_id=placed.scf_request_id,
             scf_mms_id=placed.scf_mms_id,
@@ -246,7 +260,7 @@ class RequestProcessor:
         """
         try:
             await cancel_source_request(
-                self._bridge.alma.gateway(plan.institution),
+                self._alma.gateway(plan.institution),
                 cancellation,
                 request_id=plan.request.request_id,
                 mms_id=plan.member_mms_id,

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from application.scf.bridge import Bridge
+from application.ports.clock import Clock
+from application.ports.ledger import Ledger
+from application.scf.ports import FailureReports
 from application.scf.reports import ReportName, ReportRow
 from application.scf.requests.outcomes import Action, RequestOutcome
 from application.scf.requests.request_data import request_to_json
@@ -66,10 +68,14 @@ def _last_error(outcome: RequestOutcome, switch: Switch | None) -> str | None:
 
 
 class RequestRecorder:
-    """Records request outcomes for one bridge."""
+    """Records request outcomes in the ledger and the failure report."""
 
-    def __init__(self, bridge: Bridge, *, attempts_per_run: int = 1) -> None:
-        self._bridge = bridge
+    def __init__(
+        self, ledger: Ledger, reports: FailureReports, clock: Clock, *, attempts_per_run: int = 1
+    ) -> None:
+        self._ledger = ledger
+        self._reports = reports
+        self._clock = clock
         self._attempt_limit = RETRY_LIMIT * max(1, attempts_per_run)
 
     async def record(
@@ -106,7 +112,7 @@ class RequestRecorder:
             "request_id": outcome.request_id or None,
             "file_id": outcome.file_id,
         }
-        async with self._bridge.ledger.unit_of_work() as uow:
+        async with self._ledger.unit_of_work() as uow:
             row = None
             if status is not None and outcome.request_id.strip():
                 row = await uow.requests.upsert(
@@ -159,10 +165,10 @@ class RequestRecorder:
             messages.append(f"Request {outcome.request_id} forwarded; {switch.message}")
         for message in messages:
             log.warning("%s: %s", outcome.institution, message)
-            await self._bridge.reports.append(
+            await self._reports.append(
                 ReportRow(
                     ReportName.REQUESTS,
-                    self._bridge.clock.now(),
+                    self._clock.now(),
                     outcome.barcode,
                     outcome.institution,
                     message,

@@ -22,10 +22,10 @@ from adapters.scf.formats.publishing import MarcPublishingFiles
 from adapters.scf.formats.request_xml import XmlRequestFiles
 from adapters.scf.reports.csv_reports import MemoryFailureReports
 from adapters.transfer.memory import InMemoryFileTransfer, MemoryFiles
-from application.scf.bridge import Bridge
 from application.scf.log_backup import BACKUP_ACTION, back_up_logs, next_backup_at
 from application.scf.settings import LogBackup, Settings
 from application.shared.files import TransferError
+from entrypoints.bridge_wiring import BridgePorts
 from entrypoints.container import Container
 from entrypoints.log_backup_runtime import install_log_file, run_log_backup
 from tests.integration.cli.support import EXAMPLE_CONF
@@ -40,9 +40,9 @@ def _settings(**changes: object) -> Settings:
     return settings_from_bytes(json.dumps(document).encode(), {}, source="conf.json")
 
 
-def _bridge(tmp_path: Path, remote: MemoryFiles, clock: FakeClock) -> Bridge:
+def _bridge(tmp_path: Path, remote: MemoryFiles, clock: FakeClock) -> BridgePorts:
     settings = _settings()
-    return Bridge(
+    return BridgePorts(
         settings=settings,
         alma=InMemoryAlmaDirectory(state_from_file()),
         ledger=MemoryLedger(clock),
@@ -72,12 +72,17 @@ def test_a_bad_backup_time_names_the_key() -> None:
         _settings(log_backup={"when": "00:10"})
 
 
+async def _back_up(bridge: BridgePorts, settings: LogBackup, now: datetime) -> str | None:
+    main_folder = bridge.settings.file_server.main_folder
+    return await back_up_logs(bridge.files, bridge.ledger, main_folder, settings, now)
+
+
 async def test_yesterdays_log_is_uploaded_under_its_dated_name(tmp_path: Path) -> None:
     (tmp_path / "application.log_2025-01-31.log").write_text("yesterday\n")
     (tmp_path / "application.log").write_text("today\n")
     remote = MemoryFiles()
     bridge = _bridge(tmp_path, remote, FakeClock(NOW))
-    uploaded = await back_up_logs(bridge, LogBackup(True, str(tmp_path)), NOW)
+    uploaded = await _back_up(bridge, LogBackup(True, str(tmp_path)), NOW)
     assert uploaded == "/alma/logs/application.log_2025-01-31.log"
     assert remote.files[uploaded] == b"yesterday\n"
     (event,) = await bridge.ledger.events(action=BACKUP_ACTION)
@@ -89,7 +94,7 @@ async def test_without_yesterdays_log_the_current_one_stands_in(tmp_path: Path) 
     (tmp_path / "application.log").write_text("today\n")
     remote = MemoryFiles()
     bridge = _bridge(tmp_path, remote, FakeClock(NOW))
-    uploaded = await back_up_logs(bridge, LogBackup(True, str(tmp_path)), NOW)
+    uploaded = await _back_up(bridge, LogBackup(True, str(tmp_path)), NOW)
     # Still the day's name, so days never overwrite each other on the server.
     assert uploaded == "/alma/logs/application.log_2025-01-31.log"
     assert remote.files[uploaded] == b"today\n"
@@ -97,7 +102,7 @@ async def test_without_yesterdays_log_the_current_one_stands_in(tmp_path: Path) 
 
 async def test_no_log_at_all_is_recorded_as_skipped(tmp_path: Path) -> None:
     bridge = _bridge(tmp_path, MemoryFiles(), FakeClock(NOW))
-    assert await back_up_logs(bridge, LogBackup(True, str(tmp_path / "none")), NOW) is None
+    assert await _back_up(bridge, LogBackup(True, str(tmp_path / "none")), NOW) is None
     (event,) = await bridge.ledger.events(action=BACKUP_ACTION)
     assert event.outcome.value == "skipped"
     assert "no log to back up" in (event.message or "")
@@ -109,7 +114,7 @@ async def test_a_failed_upload_is_recorded_and_raised(tmp_path: Path) -> None:
     remote.put("/alma/logs", b"a file where the folder should be")
     bridge = _bridge(tmp_path, remote, FakeClock(NOW))
     with pytest.raises(TransferError):
-        await back_up_logs(bridge, LogBackup(True, str(tmp_path)), NOW)
+        await _back_up(bridge, LogBackup(True, str(tmp_path)), NOW)
     (event,) = await bridge.ledger.events(action=BACKUP_ACTION)
     assert event.outcome.value == "failed"
 

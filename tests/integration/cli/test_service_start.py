@@ -63,7 +63,7 @@ async def test_a_migrated_ledger_and_a_valid_configuration_start(
     assert alma.gateway("01aaa_rs").institution == "01AAA_RS"
     assert alma.client.throttle("01AAA_CD").rate_per_second == 25
     async with open_bridge(container) as bridge:
-        assert bridge.remote_folder("01AAA_AB", "items") == "/the/main/folder/01AAA_AB/items"
+        assert bridge.settings.file_server.main_folder == "/the/main/folder"
         assert bridge.work_dir == Path("/tmp/files")
     await alma.client.aclose()
     await container.ledger().close()

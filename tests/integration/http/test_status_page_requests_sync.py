@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.fake_alma.faults import FaultConfig
-from application.scf.requests.forwarding import REQUESTS_SYNC, RequestForwarding
+from application.scf.requests.forwarding import REQUESTS_SYNC
 from application.scf.staff_status import StaffStatus
 from application.shared.ledger_records import Outcome
+from entrypoints.bridge_wiring import request_forwarding
 from tests.scenarios.requests.support import forward, member_item_request, mirror, record_mirror
 from tests.scenarios.world import AB, CD, open_world, request_export
 
@@ -52,8 +53,8 @@ async def test_a_requests_run_records_its_files_and_counts(tmp_path: Path) -> No
         assert cd.last_requests_sync is None
 
         # Neither a dry run nor the retry after an items sync is a requests run.
-        await RequestForwarding(world.bridge).run(AB, dry_run=True)
-        await RequestForwarding(world.bridge).retry_waiting(AB)
+        await request_forwarding(world.bridge).run(AB, dry_run=True)
+        await request_forwarding(world.bridge).retry_waiting(AB)
         assert len(await world.events(action=REQUESTS_SYNC)) == 1
 
 
@@ -69,7 +70,7 @@ async def test_a_run_stopped_by_a_spent_quota_is_recorded_failed_with_alma_code(
             requests.append({"requestId": source.request_id, "barcode": barcode})
         world.drop_request_file(AB, "requests_1.xml", request_export(requests))
 
-        stopped = await RequestForwarding(world.bridge).run(AB)
+        stopped = await request_forwarding(world.bridge).run(AB)
         assert stopped.stopped is not None
 
         (event,) = await world.events(action=REQUESTS_SYNC)

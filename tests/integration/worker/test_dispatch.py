@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from application.scf.circulation.carry_back import CANCEL_SOURCE, SCAN_IN
-from application.scf.inbox.handlers import BridgeHandlers
 from application.scf.inbox.records import INBOX_PROCESSED, ITEMS, REQUESTS, WORKER_HEARTBEAT
 from application.shared.ledger_records import InboxStatus, Outcome, RequestStatus
 from application.shared.metrics import Metrics
+from entrypoints.bridge_wiring import bridge_handlers
 from tests.integration.worker.support import (
     AB_PUBLISHING_JOB,
     AB_REQUESTS_JOB,
@@ -54,7 +54,7 @@ async def test_W4_the_publishing_JOB_END_of_AB_mirrors_its_published_items(
         publish_ab0002(world)
         metrics = Metrics()
         worker = make_worker(
-            world.ledger, BridgeHandlers(world.bridge), world.clock, metrics=metrics
+            world.ledger, bridge_handlers(world.bridge), world.clock, metrics=metrics
         )
         # S987654321 is AB's publishing job and CD's requests job: the sender settles it (W4).
         [inbox_id] = await enqueue(world.ledger, world.clock, job_end(AB, AB_PUBLISHING_JOB, "701"))
@@ -92,7 +92,7 @@ async def test_W4_the_requests_JOB_END_forwards_the_request_file(tmp_path: Path)
         world.drop_request_file(AB, "requests_1.xml", export([request]))
         metrics = Metrics()
         worker = make_worker(
-            world.ledger, BridgeHandlers(world.bridge), world.clock, metrics=metrics
+            world.ledger, bridge_handlers(world.bridge), world.clock, metrics=metrics
         )
         [inbox_id] = await enqueue(world.ledger, world.clock, job_end(AB, AB_REQUESTS_JOB, "702"))
 
@@ -116,7 +116,7 @@ async def test_W5_C1_LOAN_RETURNED_from_the_SCF_scans_the_member_item_in(tmp_pat
         copy = await mirror(world, AB, "AB0002", home_library="ABRS")
         member = send_in_transit(world, AB, "AB0002", via="ABMAIN")
         scf_returns(world, copy)
-        worker = make_worker(world.ledger, BridgeHandlers(world.bridge), world.clock)
+        worker = make_worker(world.ledger, bridge_handlers(world.bridge), world.clock)
         [inbox_id] = await enqueue(world.ledger, world.clock, loan_returned("AB0002X", "703"))
 
         await worker.run_until_idle()
@@ -141,7 +141,7 @@ async def test_W5_C2_REQUEST_CANCELED_from_the_SCF_cancels_the_member_request(
         await forwarded(
             world, CD, rid, "83013520000121", user_id="cd_patron1", route="patron_title"
         )
-        worker = make_worker(world.ledger, BridgeHandlers(world.bridge), world.clock)
+        worker = make_worker(world.ledger, bridge_handlers(world.bridge), world.clock)
         [inbox_id] = await enqueue(
             world.ledger, world.clock, request_canceled("83013520000121", "704")
         )
@@ -162,7 +162,7 @@ async def test_W4_a_COMPLETED_FAILED_job_is_recorded_as_skipped_and_nothing_is_s
         path = publish_ab0002(world)
         metrics = Metrics()
         worker = make_worker(
-            world.ledger, BridgeHandlers(world.bridge), world.clock, metrics=metrics
+            world.ledger, bridge_handlers(world.bridge), world.clock, metrics=metrics
         )
         body = job_end(AB, AB_PUBLISHING_JOB, "705", status="COMPLETED_FAILED")
         [inbox_id] = await enqueue(world.ledger, world.clock, body)
@@ -189,7 +189,7 @@ async def test_W4_W5_unknown_actions_unknown_jobs_and_bad_bodies_are_skipped_nev
     tmp_path: Path,
 ) -> None:
     async with open_world(tmp_path) as world:
-        worker = make_worker(world.ledger, BridgeHandlers(world.bridge), world.clock)
+        worker = make_worker(world.ledger, bridge_handlers(world.bridge), world.clock)
         bodies = [
             with_action(job_end(AB, AB_PUBLISHING_JOB, "706"), "BIB_DELETED"),
             job_end(AB, "S000000000", "707"),

@@ -11,13 +11,14 @@ from pathlib import Path
 from adapters.fake_alma.faults import FaultConfig
 from adapters.ledger.memory import MemoryLedger
 from application.scf.circulation.carry_back import SCAN_IN
-from application.scf.inbox.handlers import QUOTA_RETRY, BridgeHandlers, RetryBackoff
+from application.scf.inbox.handlers import QUOTA_RETRY, RetryBackoff
 from application.scf.inbox.records import INBOX_PROCESSED
 from application.scf.items.item_sync_summary import FileSummary, ItemSyncSummary
 from application.scf.sync_jobs import ItemsJobSummary
 from application.shared.alma import AlmaUnavailable, QuotaExhausted
 from application.shared.ledger_records import InboxStatus, Outcome
 from application.shared.metrics import Metrics
+from entrypoints.bridge_wiring import bridge_handlers
 from tests.integration.ledger.support import FakeClock
 from tests.integration.worker.support import (
     AB_PUBLISHING_JOB,
@@ -93,7 +94,7 @@ async def test_5xx_beyond_the_adapters_retries_leave_the_message_for_a_later_att
         scf_returns(world, copy)
         assert world.faults is not None
         world.faults.fail_next(1000, status=503, institution=AB)
-        worker = make_worker(world.ledger, BridgeHandlers(world.bridge), world.clock)
+        worker = make_worker(world.ledger, bridge_handlers(world.bridge), world.clock)
         [inbox_id] = await enqueue(world.ledger, world.clock, loan_returned("AB0002X", "802"))
 
         await worker.run_until_idle()
@@ -160,7 +161,7 @@ async def test_the_daily_quota_retries_a_sync_an_hour_later_not_within_seconds(
         world.drop_publishing_file(AB, "AB_nightly_new_1.tar.gz", [record])
         assert world.faults is not None
         world.faults.fail_next(1000, kind="daily", institution=SCF)
-        worker = make_worker(world.ledger, BridgeHandlers(world.bridge), world.clock)
+        worker = make_worker(world.ledger, bridge_handlers(world.bridge), world.clock)
         [inbox_id] = await enqueue(world.ledger, world.clock, job_end(AB, AB_PUBLISHING_JOB, "804"))
 
         await worker.run_until_idle()
@@ -192,7 +193,7 @@ async def test_an_items_job_with_an_unfinished_file_is_retried_with_the_backoff(
     tmp_path: Path,
 ) -> None:
     async with open_world(tmp_path) as world:
-        handlers = BridgeHandlers(world.bridge)
+        handlers = bridge_handlers(world.bridge)
         handlers.jobs = _UnfinishedJobs()  # type: ignore[assignment]
         worker = make_worker(world.ledger, handlers, world.clock)
         [inbox_id] = await enqueue(world.ledger, world.clock, job_end(AB, AB_PUBLISHING_JOB, "805"))

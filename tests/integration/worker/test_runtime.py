@@ -22,12 +22,12 @@ from adapters.fake_alma.memory_gateway import InMemoryAlmaDirectory
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
 from adapters.ledger.migrate import upgrade
-from application.scf.bridge import Bridge
 from application.scf.configuration import SettingsHolder
 from application.scf.inbox.records import INBOX_PROCESSED
 from application.shared.ledger_records import Outcome
 from application.shared.metrics import Metrics
 from entrypoints import worker_runtime
+from entrypoints.bridge_wiring import BridgePorts
 from entrypoints.container import Container, prepare_service
 from entrypoints.worker_runtime import (
     DEFAULT_LEASE,
@@ -130,13 +130,13 @@ async def test_a_settings_reload_rebuilds_the_bridge_between_messages(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     publish(alma_state, tmp_path)
-    built: list[Bridge] = []
-    real_open_bridge: Callable[[Container], AbstractAsyncContextManager[Bridge]] = (
+    built: list[BridgePorts] = []
+    real_open_bridge: Callable[[Container], AbstractAsyncContextManager[BridgePorts]] = (
         worker_runtime.open_bridge
     )
 
     @asynccontextmanager
-    async def counting_open_bridge(container: Container) -> AsyncIterator[Bridge]:
+    async def counting_open_bridge(container: Container) -> AsyncIterator[BridgePorts]:
         async with real_open_bridge(container) as bridge:
             built.append(bridge)
             yield bridge

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from adapters.fake_alma.faults import FaultConfig
-from application.scf.circulation.carry_back import SCAN_IN, Circulation
+from application.scf.circulation.carry_back import SCAN_IN
 from application.scf.reports import ReportName
 from application.shared.alma import AlmaUnavailable
 from application.shared.ledger_records import Outcome
 from domain.scf.webhooks import LoanReturned
+from entrypoints.bridge_wiring import circulation
 from tests.scenarios.circulation.support import mirror, scf_returns, send_in_transit
 from tests.scenarios.world import AB, EXAMPLE_CONF, SCF, LedgerKind, example_settings, open_world
 
@@ -44,7 +45,7 @@ async def test_C1_N2_loan_returned_scans_the_member_item_in_at_its_owner(
         assert before.item is not None
         assert before.item.in_transit_loan
 
-        outcome = await Circulation(world.bridge).loan_returned(returned("AB0002X"), inbox_id=7)
+        outcome = await circulation(world.bridge).loan_returned(returned("AB0002X"), inbox_id=7)
 
         assert outcome.outcome is Outcome.OK
         assert member.process_type == ""  # transit completed: back in place at ABRS
@@ -89,7 +90,7 @@ async def test_C1_item_in_a_temporary_location_is_scanned_in_at_the_temp_library
         member = send_in_transit(world, AB, "AB7001", via="ABMAIN")
         scf_returns(world, copy)
 
-        outcome = await Circulation(world.bridge).loan_returned(returned("AB7001X"))
+        outcome = await circulation(world.bridge).loan_returned(returned("AB7001X"))
 
         assert outcome.outcome is Outcome.OK, outcome.message
         assert outcome.details["library"] == "ABMAIN"
@@ -113,7 +114,7 @@ async def test_C1_P1_library_without_a_desk_fails_naming_the_library(tmp_path: P
         member = send_in_transit(world, AB, "AB7002", via="ABMAIN")
         scf_returns(world, copy)
 
-        outcome = await Circulation(world.bridge).loan_returned(returned("AB7002X"))
+        outcome = await circulation(world.bridge).loan_returned(returned("AB7002X"))
 
         assert outcome.outcome is Outcome.FAILED
         assert "ABMAIN" in outcome.message
@@ -136,7 +137,7 @@ async def test_C1_P1_library_without_a_desk_fails_naming_the_library(tmp_path: P
 
 async def test_C1_P1_unknown_SCF_item_is_a_named_failure_never_a_null_row(tmp_path: Path) -> None:
     async with open_world(tmp_path) as world:
-        outcome = await Circulation(world.bridge).loan_returned(returned("GHOST1X"))
+        outcome = await circulation(world.bridge).loan_returned(returned("GHOST1X"))
 
         assert outcome.outcome is Outcome.FAILED
         assert outcome.message == "SCF item GHOST1X not found in 01AAA_RS"
@@ -158,7 +159,7 @@ async def test_C1_P1_member_item_missing_at_the_owner_is_a_named_failure(tmp_pat
             location="rs_shared",
             item_data={"provenance": {"value": AB}},
         )
-        outcome = await Circulation(world.bridge).loan_returned(returned("AB9999X"))
+        outcome = await circulation(world.bridge).loan_returned(returned("AB9999X"))
 
         assert outcome.outcome is Outcome.FAILED
         assert outcome.message == "member item AB9999 not found in 01AAA_AB"
@@ -170,7 +171,7 @@ async def test_C1_P1_member_item_missing_at_the_owner_is_a_named_failure(tmp_pat
 async def test_C1_N2_SCF_item_without_member_provenance_fails_by_name(tmp_path: Path) -> None:
     async with open_world(tmp_path) as world:
         world.state.seed_item(SCF, barcode="ZZ1X", library="RS", location="rs_shared")
-        outcome = await Circulation(world.bridge).loan_returned(returned("ZZ1X"))
+        outcome = await circulation(world.bridge).loan_returned(returned("ZZ1X"))
         assert outcome.outcome is Outcome.FAILED
         assert outcome.message == "SCF item ZZ1X has no provenance"
 
@@ -178,7 +179,7 @@ async def test_C1_N2_SCF_item_without_member_provenance_fails_by_name(tmp_path: 
 async def test_N1_a_barcode_without_X_is_skipped(tmp_path: Path) -> None:
     async with open_world(tmp_path) as world:
         event = LoanReturned("12345", "12345", loan_id=None, user_id="LBAAJH")
-        outcome = await Circulation(world.bridge).loan_returned(event)
+        outcome = await circulation(world.bridge).loan_returned(event)
 
         assert outcome.outcome is Outcome.SKIPPED
         assert "not an SCF mirror (N1)" in outcome.message
@@ -198,11 +199,11 @@ async def test_C1_transient_failures_are_raised_for_the_inbox_to_retry(tmp_path:
         world.faults.fail_next(1000, status=503, institution=AB)
 
         with pytest.raises(AlmaUnavailable):
-            await Circulation(world.bridge).loan_returned(returned("AB0002X"), inbox_id=3)
+            await circulation(world.bridge).loan_returned(returned("AB0002X"), inbox_id=3)
         assert await world.events(action=SCAN_IN) == []  # the inbox records the attempt
         assert world.reports.rows == []
 
         world.faults.clear_script()
-        outcome = await Circulation(world.bridge).loan_returned(returned("AB0002X"), inbox_id=3)
+        outcome = await circulation(world.bridge).loan_returned(returned("AB0002X"), inbox_id=3)
         assert outcome.outcome is Outcome.OK
         assert member.process_type == ""

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from application.scf.circulation.carry_back import CANCEL_SOURCE, Circulation
+from application.scf.circulation.carry_back import CANCEL_SOURCE
 from application.scf.reports import ReportName
 from application.shared.ledger_records import Outcome, RequestStatus
 from domain.scf.webhooks import RequestCanceled
+from entrypoints.bridge_wiring import circulation
 from tests.scenarios.circulation.support import forwarded, hold, mirror
 from tests.scenarios.world import AB, CD, SCF, LedgerKind, World, open_world
 
@@ -53,7 +54,7 @@ async def test_C2_ledger_mapping_cancels_exactly_that_request(
         # The comment points at the other request: the ledger's own record wins.
         comment = f"Patron: x || Internal identifier: {other}"
 
-        outcome = await Circulation(world.bridge).request_canceled(
+        outcome = await circulation(world.bridge).request_canceled(
             canceled(barcode="AB0001", comment=comment), inbox_id=11
         )
 
@@ -90,7 +91,7 @@ async def test_C2_R8_source_request_tag_cancels_through_the_user(tmp_path: Path)
             f" || Internal identifier: {rid} {{Source Request 01AAA_CD-{rid}-cd_patron1}}"
         )
 
-        outcome = await Circulation(world.bridge).request_canceled(canceled(comment=comment))
+        outcome = await circulation(world.bridge).request_canceled(canceled(comment=comment))
 
         assert outcome.outcome is Outcome.OK, outcome.message
         assert (outcome.institution, outcome.request_id) == (CD, rid)
@@ -114,7 +115,7 @@ async def test_C2_N2_internal_identifier_cancels_one_request_on_the_owning_item(
         second = hold(world, AB, "AB0001", "ab_patron2", "ABMAIN")
         comment = f"Patron: Grace Hopper || request type: HOLD || Internal identifier: {second}"
 
-        outcome = await Circulation(world.bridge).request_canceled(
+        outcome = await circulation(world.bridge).request_canceled(
             canceled("SCF-77", barcode="AB0001", comment=comment)
         )
 
@@ -135,7 +136,7 @@ async def test_C2_no_match_is_recorded_and_cancels_nothing(tmp_path: Path) -> No
     async with open_world(tmp_path) as world:
         before = [r.request_id for r in world.state.requests_of(AB)]
 
-        outcome = await Circulation(world.bridge).request_canceled(
+        outcome = await circulation(world.bridge).request_canceled(
             canceled("SCF-404", comment="Patron asked to cancel")
         )
 
@@ -155,7 +156,7 @@ async def test_C2_a_request_already_gone_is_skipped_with_Almas_code(tmp_path: Pa
         await forwarded(world, AB, mapped, "SCF-REQ-1", barcode="AB0001", mms_id=item.mms_id)
         world.state.cancel_request(AB, mapped, reason="PatronRequest")  # the patron was first
 
-        outcome = await Circulation(world.bridge).request_canceled(canceled(barcode="AB0001"))
+        outcome = await circulation(world.bridge).request_canceled(canceled(barcode="AB0001"))
 
         assert outcome.outcome is Outcome.SKIPPED
         assert outcome.error_code == "401694"
@@ -173,7 +174,7 @@ async def test_C2_P1_Alma_refusal_is_failed_with_its_code_and_reported(tmp_path:
         rid = digitization.request_id
         comment = f"{{Source Request 01AAA_CD-{rid}-nobody_here}}"  # a user CD does not have
 
-        outcome = await Circulation(world.bridge).request_canceled(canceled(comment=comment))
+        outcome = await circulation(world.bridge).request_canceled(canceled(comment=comment))
 
         assert outcome.outcome is Outcome.FAILED
         assert outcome.error_code == "401861"
@@ -194,7 +195,7 @@ async def test_C2_P1_internal_identifier_on_an_unknown_mirror_fails_by_name(
     tmp_path: Path,
 ) -> None:
     async with open_world(tmp_path) as world:
-        outcome = await Circulation(world.bridge).request_canceled(
+        outcome = await circulation(world.bridge).request_canceled(
             canceled("SCF-5", barcode="AB0001", comment="Internal identifier: 42")
         )
 

@@ -10,9 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from application.scf.circulation.carry_back import CANCEL_SOURCE, SCAN_IN, Circulation
+from application.scf.circulation.carry_back import CANCEL_SOURCE, SCAN_IN
 from application.shared.ledger_records import Outcome, RequestStatus
 from domain.scf.webhooks import LoanReturned, RequestCanceled, Skipped, classify_webhook
+from entrypoints.bridge_wiring import circulation
 from tests.scenarios.circulation.support import forwarded, mirror, scf_returns, send_in_transit
 from tests.scenarios.world import AB, CD, SCF, example_settings, open_world
 
@@ -39,7 +40,7 @@ async def test_W5_C1_N1_a_real_LOAN_RETURNED_body_scans_the_member_item_in(tmp_p
 
         event = classify_webhook(body(LOAN_RETURNED, item_barcode="AB0002X"), consortium)
         assert isinstance(event, LoanReturned)
-        outcome = await Circulation(world.bridge).loan_returned(event, inbox_id=1)
+        outcome = await circulation(world.bridge).loan_returned(event, inbox_id=1)
 
         assert outcome.outcome is Outcome.OK, outcome.message
         assert member.process_type == ""
@@ -72,7 +73,7 @@ async def test_W5_C2_a_real_REQUEST_CANCELED_body_cancels_the_mapped_source_requ
         event = classify_webhook(body(REQUEST_CANCELED), world.bridge.settings.consortium)
         assert isinstance(event, RequestCanceled)
         assert (event.barcode, event.comment) == (None, None)  # title level, comment null
-        outcome = await Circulation(world.bridge).request_canceled(event, inbox_id=2)
+        outcome = await circulation(world.bridge).request_canceled(event, inbox_id=2)
 
         assert outcome.outcome is Outcome.OK, outcome.message
         assert outcome.details["endpoint"] == f"users/cd_patron1/requests/{rid}"

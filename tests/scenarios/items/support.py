@@ -12,9 +12,10 @@ from typing import Any
 
 from adapters.fake_alma.call_log import CallRecord
 from adapters.fake_alma.model import Item
-from application.scf.items.item_sync import ItemSync, ItemSyncSummary
+from application.scf.items.item_sync import ItemSyncSummary
 from application.scf.items.transit_loans import LoanRetry
 from application.shared.ledger_records import LedgerEvent, MirroredItem
+from entrypoints.bridge_wiring import item_sync
 from tests.scenarios.world import SCF, World, marc_record
 
 FAST_LOAN_RETRY = LoanRetry(attempts=5, timeout_seconds=5, wait_initial=0.001, wait_max=0.01)
@@ -75,7 +76,7 @@ def record(
 
 async def sync(world: World, institution: str, **options: Any) -> ItemSyncSummary:
     """One items sync, with quick loan retries."""
-    return await ItemSync(world.bridge, loan_retry=FAST_LOAN_RETRY).run(institution, **options)
+    return await item_sync(world.bridge, loan_retry=FAST_LOAN_RETRY).run(institution, **options)
 
 
 def mirror(world: World, barcode: str) -> Item | None:

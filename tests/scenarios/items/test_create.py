@@ -9,8 +9,8 @@ from typing import Any
 
 from adapters.fake_alma import marc
 from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
-from application.scf.items.item_sync import ItemSync
 from application.shared.alma import AlmaLoan, ItemNotReadyForLoan
+from entrypoints.bridge_wiring import item_sync
 from tests.scenarios.items.support import (
     FAST_LOAN_RETRY,
     NZ_BARCODES,
@@ -185,7 +185,7 @@ async def test_I10_the_loan_is_retried_with_backoff_while_Alma_is_not_ready(
         scf = _NotReadyAtFirst(world.scf(), refusals=3, code="401153")
         bridge = dataclasses.replace(world.bridge, alma=_Directory(world.alma, scf))
         world.drop_publishing_file(AB, "AB_new.xml", [seed_bib(world, AB, "99AB1", [AB_COPY])])
-        summary = await ItemSync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
+        summary = await item_sync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
         assert summary.created == 1
         assert scf.attempts == 4
         assert len(world.state.loans_of(SCF, "01AAA_AB-ABRS")) == 1
@@ -198,7 +198,7 @@ async def test_I10_a_loan_that_still_fails_is_a_failed_event_and_the_item_stays_
         scf = _NotReadyAtFirst(world.scf(), refusals=99, code="401153")
         bridge = dataclasses.replace(world.bridge, alma=_Directory(world.alma, scf))
         world.drop_publishing_file(AB, "AB_new.xml", [seed_bib(world, AB, "99AB1", [AB_COPY])])
-        summary = await ItemSync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
+        summary = await item_sync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
         assert (summary.created, summary.failed) == (0, 1)
         assert scf.attempts == FAST_LOAN_RETRY.attempts
         assert mirror(world, "AB9001") is not None
@@ -241,7 +241,7 @@ async def test_I10_a_missing_system_user_is_not_retried(tmp_path: Path) -> None:
         )
         copy = Copy("AB9001", "ABMAIN", "rs_extra")
         world.drop_publishing_file(AB, "AB_new.xml", [seed_bib(world, AB, "99AB1", [copy])])
-        summary = await ItemSync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
+        summary = await item_sync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
         assert summary.failed == 1
         (event,) = await item_events(world, AB, "AB9001")
         assert event.error_code == "401861"  # user 01AAA_AB-ABMAIN not found

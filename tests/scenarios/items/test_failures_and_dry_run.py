@@ -9,8 +9,8 @@ from pathlib import Path
 from adapters.fake_alma.faults import FaultConfig
 from adapters.scf.reports.csv_reports import CsvFailureReports
 from application.scf.items.item_outcomes import ItemResult
-from application.scf.items.item_sync import ItemSync
 from application.shared.ledger_records import TransferKind
+from entrypoints.bridge_wiring import item_sync
 from tests.scenarios.items.support import (
     FAST_LOAN_RETRY,
     NZ_BARCODES,
@@ -142,9 +142,9 @@ async def test_P1_failures_are_appended_to_the_ItemsHandler_csv_properly_quoted(
         bridge = dataclasses.replace(world.bridge, reports=reports)
         rec = seed_bib(world, AB, "99AB1", [Copy("AB9001", "ABRS", "rs_shared_in_ab")])
         world.drop_publishing_file(AB, "AB_new.xml", [rec])
-        await ItemSync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
+        await item_sync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
         world.drop_publishing_file(AB, "AB_delete.xml", [rec])
-        await ItemSync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
+        await item_sync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
         (report,) = (tmp_path / "reports").glob("ItemsHandler_log_*.csv")
         with report.open(newline="") as stream:
             rows = list(csv.reader(stream))

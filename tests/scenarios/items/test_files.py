@@ -44,7 +44,14 @@ async def test_I1_a_file_a_crash_left_unfinished_is_processed_again(tmp_path: Pa
         rec = seed_bib(world, AB, "99AB1", [RS], nz_id=NZ_SHELF)
         world.drop_publishing_file(AB, "AB_new.xml", [rec])
         # A crash after the claim: recorded, never finished, local copy lost.
-        (claimed,) = await FileBatches(world.bridge, AB, TransferKind.ITEMS).claim_all()
+        (claimed,) = await FileBatches(
+            world.bridge.ledger,
+            world.bridge.files,
+            world.bridge.work_dir,
+            world.bridge.settings.file_server.main_folder,
+            AB,
+            TransferKind.ITEMS,
+        ).claim_all()
         claimed.local_path.unlink()
         summary = await sync(world, AB)
         assert [(f.name, f.status) for f in summary.files] == [("AB_new.xml", "done")]

@@ -21,11 +21,12 @@ from adapters.fake_alma.faults import FaultConfig, FaultInjector
 from adapters.fake_alma.memory_gateway import InMemoryAlmaGateway
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
-from application.scf.items.item_sync import ItemSync, ItemSyncSummary
+from application.scf.items.item_sync import ItemSyncSummary
 from application.scf.items.scf_catalog import CreateRetry, ScfCatalog
 from application.shared.alma import AlmaBib, AlmaHolding, AlmaOutcomeUnknown
 from domain.scf.items.holdings import resolve_scf_location
 from domain.scf.items.published import PublishedItem
+from entrypoints.bridge_wiring import item_sync
 from tests.reliability.support import LateResets, Rig, open_rig, table_rows
 from tests.scenarios.items.support import FAST_LOAN_RETRY, NZ_BARCODES, Copy, record
 from tests.scenarios.world import CD, SCF, collection, example_settings
@@ -58,7 +59,7 @@ def _seed(state: FakeAlmaState) -> bytes:
 
 
 async def _sync(rig: Rig) -> ItemSyncSummary:
-    return await ItemSync(rig.bridge, loan_retry=FAST_LOAN_RETRY).run(CD)
+    return await item_sync(rig.bridge, loan_retry=FAST_LOAN_RETRY).run(CD)
 
 
 def _posts(state: FakeAlmaState, pattern: tuple[str, str]) -> list[int]:

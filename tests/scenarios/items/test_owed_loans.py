@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
-from application.scf.items.item_sync import ItemSync
 from application.shared.alma import AlmaLoan, ItemNotReadyForLoan
+from entrypoints.bridge_wiring import item_sync
 from tests.scenarios.items.support import (
     FAST_LOAN_RETRY,
     NZ_SHELF,
@@ -76,7 +76,7 @@ def _loans_of_mirror(world: World) -> int:
 
 async def _sync_with(world: World, scf: _Loans) -> None:
     bridge = dataclasses.replace(world.bridge, alma=_Directory(world.alma, scf))
-    await ItemSync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
+    await item_sync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
 
 
 @pytest.mark.parametrize("ledger", ["memory", "sqlite"])

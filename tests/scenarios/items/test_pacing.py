@@ -22,7 +22,7 @@ from adapters.alma_http.client import AlmaHttpClient, RetryPolicy
 from adapters.fake_alma.app import create_fake_alma_app
 from adapters.fake_alma.faults import FaultConfig
 from adapters.scf.alma_directory import HttpAlmaDirectory
-from application.scf.items.item_sync import ItemSync
+from entrypoints.bridge_wiring import item_sync
 from tests.scenarios.items.support import FAST_LOAN_RETRY, Copy, calls, seed_bib
 from tests.scenarios.world import AB, SCF, example_settings, open_world
 
@@ -56,7 +56,7 @@ async def test_A4_four_threads_fill_the_scf_threshold_without_passing_it(tmp_pat
         )
         bridge = dataclasses.replace(world.bridge, alma=HttpAlmaDirectory(settings, client))
         try:
-            summary = await ItemSync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
+            summary = await item_sync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
         finally:
             await client.aclose()
     assert summary.created == BIBS * PER_BIB

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.scf.sync_jobs import SyncJobs
 from application.shared.ledger_records import RequestStatus
+from entrypoints.bridge_wiring import sync_jobs
 from tests.scenarios.requests.support import member_item_request, scf_requests
 from tests.scenarios.world import AB, marc_record, open_world, request_export
 
@@ -14,7 +14,7 @@ async def test_R7_a_request_waiting_for_its_mirror_is_forwarded_by_the_next_item
     tmp_path: Path,
 ) -> None:
     async with open_world(tmp_path) as world:
-        jobs = SyncJobs(world.bridge)
+        jobs = sync_jobs(world.bridge)
         source = member_item_request(world, AB, "AB0002", "ab_patron2")
         world.drop_request_file(
             AB,

@@ -17,10 +17,10 @@ import pytest
 
 from adapters.fake_alma.call_log import CallRecord
 from adapters.fake_alma.model import Item
-from application.scf.reconcile.reconciliation import Reconciliation
 from application.scf.reconcile.report import ReconcileReport, ReconcileSource
 from application.shared.ledger_records import LedgerEvent
 from domain.scf.reconciliation import FindingKind
+from entrypoints.bridge_wiring import reconciliation
 from tests.scenarios.items.support import (
     FAST_LOAN_RETRY,
     NZ_SHELF,
@@ -58,7 +58,7 @@ async def reconcile(
     world: World, *, fix: bool = False, source: ReconcileSource | None = None
 ) -> ReconcileReport:
     """One reconciliation of AB."""
-    return await Reconciliation(world.bridge, loan_retry=FAST_LOAN_RETRY).run(
+    return await reconciliation(world.bridge, loan_retry=FAST_LOAN_RETRY).run(
         AB, source=source, fix=fix
     )
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.scf.reconcile.reconciliation import Reconciliation
 from application.scf.reconcile.report import ReconcileProgress
 from domain.scf.reconciliation import FindingKind
+from entrypoints.bridge_wiring import reconciliation
 from tests.scenarios.items.support import FAST_LOAN_RETRY
 from tests.scenarios.reconcile.support import (
     kinds,
@@ -53,7 +53,7 @@ async def test_A3_the_daily_quota_stops_the_repairs_and_the_next_run_finishes(
                 faults.fail_next(1, kind="daily", institution=SCF)
 
         armed: list[bool] = []
-        stopped = await Reconciliation(world.bridge, loan_retry=FAST_LOAN_RETRY).run(
+        stopped = await reconciliation(world.bridge, loan_retry=FAST_LOAN_RETRY).run(
             AB, fix=True, progress=spend_quota_once_checked
         )
         assert stopped.stopped is not None

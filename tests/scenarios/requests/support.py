@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.fake_alma.model import Item, UserRequest
-from application.scf.requests.forwarding import RequestForwarding
 from application.scf.requests.outcomes import ForwardingSummary
 from application.shared.ledger_records import MirroredItem
+from entrypoints.bridge_wiring import request_forwarding
 from tests.scenarios.world import SCF, World, request_export
 
 SCF_LIBRARY, SCF_LOCATION, SCF_DESK = "RS", "rs_shared", "DEFAULT_CIRC_DESK"
@@ -114,4 +114,4 @@ async def forward(
 ) -> ForwardingSummary:
     """Drop one request file for `institution` and run a requests `JOB_END` on it."""
     world.drop_request_file(institution, name, request_export(requests))
-    return await RequestForwarding(world.bridge).run(institution)
+    return await request_forwarding(world.bridge).run(institution)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.scf.requests.forwarding import RequestForwarding
 from application.shared.ledger_records import RequestStatus
+from entrypoints.bridge_wiring import request_forwarding
 from tests.scenarios.requests.support import (
     forward,
     loan_scf_copy,
@@ -99,7 +99,7 @@ async def test_R7_a_request_waits_for_its_mirror_and_is_forwarded_after_the_item
 ) -> None:
     async with open_world(tmp_path) as world:
         source = member_item_request(world, AB, "AB0002", "ab_patron2")  # in AB remote storage
-        forwarding = RequestForwarding(world.bridge)
+        forwarding = request_forwarding(world.bridge)
         world.drop_request_file(AB, "r.xml", _export(_hold(source.request_id, "AB0002")))
         summary = await forwarding.run(AB)
         assert summary.waiting == 1
@@ -140,7 +140,7 @@ async def test_R7_R8_a_request_still_waiting_after_the_grace_period_is_cancelled
 ) -> None:
     async with open_world(tmp_path) as world:
         source = member_item_request(world, AB, "AB0002", "ab_patron2")
-        forwarding = RequestForwarding(world.bridge)
+        forwarding = request_forwarding(world.bridge)
         world.drop_request_file(
             AB, "r.xml", _export({**_hold(source.request_id, "AB0002"), "mmsId": source.mms_id})
         )
@@ -163,7 +163,7 @@ async def test_R7_R8_a_title_without_mms_waits_then_is_cancelled_through_its_use
     async with open_world(tmp_path) as world:
         member_bib = world.state.item_by_barcode(AB, "AB0002").mms_id
         source = member_title_request(world, AB, member_bib, "ab_patron2")
-        forwarding = RequestForwarding(world.bridge)
+        forwarding = request_forwarding(world.bridge)
         patron = {"patronIdentifier": "ab_patron2"}
         request: dict[str, object] = {"requestId": source.request_id, "patron": patron}
         world.drop_request_file(AB, "r.xml", _export(request))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from application.scf.reports import ReportName
-from application.scf.requests.forwarding import RequestForwarding
 from application.scf.requests.outcomes import Action
 from application.shared.ledger_records import TransferFile, TransferStatus
+from entrypoints.bridge_wiring import request_forwarding
 from tests.scenarios.requests.support import (
     PATRON_DIGITIZATION,
     member_item_request,
@@ -43,7 +43,7 @@ async def test_R1_R2_a_malformed_file_fails_forwards_what_came_before_and_cancel
         truncated = complete.replace(b"</xb:rsExportList>\n", b"<xb:rsExport><xb:requestId>99")
         world.drop_request_file(AB, "requests_cut.xml", truncated)
 
-        summary = await RequestForwarding(world.bridge).run(AB)
+        summary = await request_forwarding(world.bridge).run(AB)
         assert [o.action for o in summary.outcomes] == [
             Action.FORWARDED,
             Action.FAILED,
@@ -61,7 +61,7 @@ async def test_R1_R2_a_malformed_file_fails_forwards_what_came_before_and_cancel
         assert (transfer.records_total, transfer.records_failed) == (3, 2)
         assert "line" in (transfer.failure_reason or "")
         # The file is finished: a later run does not read it again.
-        assert (await RequestForwarding(world.bridge).run(AB)).files == 0
+        assert (await request_forwarding(world.bridge).run(AB)).files == 0
 
 
 async def test_R1_P1_a_request_without_requestId_is_reported_and_the_rest_forwarded(
@@ -77,7 +77,7 @@ async def test_R1_P1_a_request_without_requestId_is_reported_and_the_rest_forwar
                 [{"barcode": "AB0002"}, {"requestId": hold.request_id, "barcode": "AB0002"}]
             ),
         )
-        summary = await RequestForwarding(world.bridge).run(AB)
+        summary = await request_forwarding(world.bridge).run(AB)
         assert [o.action for o in summary.outcomes] == [Action.FAILED, Action.FORWARDED]
         (row,) = world.reports.rows
         assert row.report is ReportName.REQUESTS
@@ -105,7 +105,7 @@ async def test_R1_a_dry_run_claims_nothing_and_writes_neither_alma_nor_the_ledge
                 ]
             ),
         )
-        forwarding = RequestForwarding(world.bridge)
+        forwarding = request_forwarding(world.bridge)
         preview = await forwarding.run(AB, dry_run=True)
         assert preview.dry_run
         assert preview.files == 1

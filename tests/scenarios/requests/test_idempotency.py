@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from application.scf.requests.forwarding import RequestForwarding
 from application.scf.requests.outcomes import Action
 from domain.scf.requests.comments import c1_item_hold_comment
 from domain.scf.requests.routing import RemoteStorageRequest
+from entrypoints.bridge_wiring import request_forwarding
 from tests.scenarios.requests.support import (
     PATRON_DIGITIZATION,
     member_item_request,
@@ -54,7 +54,7 @@ async def test_R6_the_same_request_file_twice_forwards_each_request_once(
             ]
         )
         ids = [hold.request_id, scan.request_id, gone.request_id, waits.request_id]
-        forwarding = RequestForwarding(world.bridge)
+        forwarding = request_forwarding(world.bridge)
 
         world.drop_request_file(AB, "requests_1.xml", export)
         first = await forwarding.run(AB)
@@ -102,7 +102,7 @@ async def test_R6_a_request_an_earlier_attempt_placed_is_adopted_not_duplicated(
         world.drop_request_file(
             AB, "r.xml", request_export([{"requestId": source.request_id, "barcode": "AB0002"}])
         )
-        summary = await RequestForwarding(world.bridge).run(AB)
+        summary = await request_forwarding(world.bridge).run(AB)
         assert summary.forwarded == 1
         assert [r.request_id for r in scf_requests(world)] == [earlier.request_id]
         record = await world.ledger.request_record(AB, source.request_id)
@@ -133,7 +133,7 @@ async def test_R6_two_patrons_of_one_pickup_library_both_get_their_scf_request(
                 ]
             ),
         )
-        summary = await RequestForwarding(world.bridge).run(AB)
+        summary = await request_forwarding(world.bridge).run(AB)
         assert summary.forwarded == 2
         placed = scf_requests(world)
         assert len(placed) == 2

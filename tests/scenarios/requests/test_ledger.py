@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from application.scf.reports import ReportName
-from application.scf.requests.forwarding import RequestForwarding
 from application.scf.requests.outcomes import Action
 from application.shared.ledger_records import RequestStatus
+from entrypoints.bridge_wiring import request_forwarding
 from tests.scenarios.requests.support import (
     forward,
     member_item_request,
@@ -86,7 +86,7 @@ async def test_R7_P1_an_alma_refusal_is_recorded_with_its_code_reported_and_repl
         assert finished.outcome == "ok"  # a refusal does not hold the file open
 
         world.state.add_user(SCF, {"primary_id": "01AAA_AB-ABMAIN"})
-        forwarding = RequestForwarding(world.bridge)
+        forwarding = request_forwarding(world.bridge)
         replayed = await forwarding.replay(AB, source.request_id)
         assert replayed is not None
         assert replayed.action is Action.FORWARDED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.scf.requests.forwarding import RequestForwarding
+from entrypoints.bridge_wiring import request_forwarding
 from tests.scenarios.requests.support import forward, member_item_request, mirror, scf_requests
 from tests.scenarios.world import AB, CD, open_world, request_export
 
@@ -53,7 +53,7 @@ async def test_R3_library_names_are_cached_per_institution_and_expire(tmp_path: 
             mirror(world, AB, barcode)
         first = member_item_request(world, AB, "AB0001", "ab_patron2")
         second = member_item_request(world, AB, "AB0002", "ab_patron2")
-        forwarding = RequestForwarding(world.bridge)
+        forwarding = request_forwarding(world.bridge)
 
         def library_calls() -> int:
             return len(world.state.call_log.records(path_prefix="/almaws/v1/conf/libraries"))

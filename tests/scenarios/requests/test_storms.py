@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.fake_alma.faults import FaultConfig
-from application.scf.requests.forwarding import RequestForwarding, TransientRetry
+from application.scf.requests.forwarding import TransientRetry
 from application.scf.requests.outcomes import Action
 from application.scf.requests.records import RETRY_LIMIT
 from application.shared.ledger_records import RequestStatus
+from entrypoints.bridge_wiring import request_forwarding
 from tests.scenarios.requests.support import (
     PATRON_DIGITIZATION,
     member_item_request,
@@ -77,7 +78,7 @@ async def test_R7_a_429_and_5xx_storm_cancels_nothing_and_a_rerun_forwards_every
         )
         world.faults.fail_next(20, kind="per_second", institution=AB)
         world.drop_request_file(AB, "requests_1.xml", export)
-        forwarding = RequestForwarding(world.bridge, retry=ONE_TRY)
+        forwarding = request_forwarding(world.bridge, retry=ONE_TRY)
 
         stormy = await forwarding.run(AB)
         assert stormy.cancelled == 0
@@ -115,7 +116,7 @@ async def test_R7_a_spent_daily_quota_stops_the_run_cancels_nothing_and_resumes(
         assert world.faults is not None
         ids, export = _four_requests(world)
         world.drop_request_file(AB, "requests_1.xml", export)
-        forwarding = RequestForwarding(world.bridge)
+        forwarding = request_forwarding(world.bridge)
 
         stopped = await forwarding.run(AB)
         assert stopped.stopped is not None
@@ -144,7 +145,7 @@ async def test_R7_retry_waiting_also_retries_requests_parked_by_a_transient_fail
         world.drop_request_file(
             AB, "r.xml", request_export([{"requestId": source.request_id, "barcode": "AB0002"}])
         )
-        forwarding = RequestForwarding(world.bridge, retry=ONE_TRY)
+        forwarding = request_forwarding(world.bridge, retry=ONE_TRY)
         first = await forwarding.run(AB)
         assert first.failed == 1
         assert first.outcomes[0].retry_later
@@ -174,7 +175,7 @@ async def test_R7_a_request_failing_transiently_too_often_is_parked_and_frees_it
         world.drop_request_file(
             AB, "r.xml", request_export([{"requestId": source.request_id, "barcode": "AB0002"}])
         )
-        forwarding = RequestForwarding(world.bridge, retry=QUICK)
+        forwarding = request_forwarding(world.bridge, retry=QUICK)
         runs = [await forwarding.run(AB) for _ in range(RETRY_LIMIT)]
         assert [run.files_pending for run in runs] == [1] * (RETRY_LIMIT - 1) + [0]
         assert (await forwarding.run(AB)).files == 0  # parked: the file no longer holds it

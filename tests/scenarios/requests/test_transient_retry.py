@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from application.scf.requests.forwarding import RequestForwarding, TransientRetry
+from application.scf.requests.forwarding import TransientRetry
 from application.scf.requests.outcomes import Action
 from application.shared.alma import AlmaRequest, AlmaUnavailable
 from application.shared.ledger_records import RequestStatus
+from entrypoints.bridge_wiring import request_forwarding
 from tests.scenarios.requests.support import (
     member_item_request,
     mirror,
@@ -66,7 +67,7 @@ async def test_R7_a_request_failing_transiently_once_is_forwarded_in_the_same_ru
             path_contains="/requests",
         )
         world.drop_request_file(AB, "r.xml", export)
-        forwarding = RequestForwarding(world.bridge, retry=QUICK)
+        forwarding = request_forwarding(world.bridge, retry=QUICK)
 
         summary = await forwarding.run(AB)
 
@@ -110,7 +111,7 @@ async def test_R7_a_request_failing_transiently_every_time_keeps_its_file_open_u
             500, kind="error", status=503, institution=SCF, path_contains="/requests"
         )
         world.drop_request_file(AB, "r.xml", export)
-        forwarding = RequestForwarding(world.bridge, retry=QUICK)
+        forwarding = request_forwarding(world.bridge, retry=QUICK)
 
         summary = await forwarding.run(AB)
 
@@ -151,7 +152,7 @@ async def test_R7_a_refusal_is_not_retried_in_the_run(tmp_path: Path) -> None:
         )
         world.drop_request_file(AB, "r.xml", export)
 
-        summary = await RequestForwarding(world.bridge, retry=QUICK).run(AB)
+        summary = await request_forwarding(world.bridge, retry=QUICK).run(AB)
 
         assert (summary.failed, summary.retries, summary.files_pending) == (1, 0, 0)
         assert await _request_events(world, source.request_id) == [("request.fail", 1)]
@@ -202,7 +203,7 @@ async def test_R6_a_retry_after_a_lost_answer_adopts_the_scf_request_not_a_secon
         bridge = dataclasses.replace(world.bridge, alma=_Directory(world.alma, scf))
         world.drop_request_file(AB, "r.xml", export)
 
-        summary = await RequestForwarding(bridge, retry=QUICK).run(AB)
+        summary = await request_forwarding(bridge, retry=QUICK).run(AB)
 
         assert scf.lost == 1
         (outcome,) = summary.outcomes
@@ -223,7 +224,7 @@ async def test_R7_a_waiting_request_failing_transiently_after_the_items_sync_is_
         assert world.faults is not None
         request_id, export = _hold(world)
         world.drop_request_file(AB, "r.xml", export)
-        forwarding = RequestForwarding(world.bridge, retry=QUICK)
+        forwarding = request_forwarding(world.bridge, retry=QUICK)
         first = await forwarding.run(AB)
         assert first.waiting == 1  # no mirror yet
 
