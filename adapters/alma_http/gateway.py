@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 from xml.sax.saxutils import escape
 
-import httpx
-
-from adapters.alma_http.client import AlmaHttpClient
+from adapters.alma_http.requests_kit import AlmaCaller
 from application.shared.alma import (
     AlmaBib,
     AlmaHolding,
@@ -21,17 +19,9 @@ from application.shared.alma import (
     AlmaUser,
     Page,
 )
-from application.shared.connections import Secret
 
 V = TypeVar("V")
 MAX_PAGE = 100  # Alma refuses limit > 100
-
-
-def _json(response: httpx.Response) -> AlmaJson:
-    if not response.content:
-        return {}
-    data = response.json()
-    return data if isinstance(data, dict) else {"value": data}
 
 
 def _records(data: AlmaJson, key: str, view: Callable[[AlmaJson], V]) -> list[V]:
@@ -65,46 +55,15 @@ def holding_xml(library: str, location: str) -> str:
     )
 
 
-class HttpAlmaGateway:
+class HttpAlmaGateway(AlmaCaller):
     """One institution's Alma, reached through the process-wide `AlmaHttpClient`."""
-
-    def __init__(self, client: AlmaHttpClient, institution: str, api_key: Secret) -> None:
-        self.institution = institution
-        self._client = client
-        self._key = api_key
-
-    def __repr__(self) -> str:
-        return f"HttpAlmaGateway({self.institution!r})"
 
     @property
     def api_remaining(self) -> int | None:
         """Calls left today according to Alma's last `X-Exl-Api-Remaining`."""
         return self._client.throttle(self.institution).api_remaining
 
-    async def _call(
-        self,
-        method: str,
-        *path: str,
-        operation: str,
-        params: Mapping[str, str | int | bool] | None = None,
-        json_body: Any = None,
-        xml_body: str | None = None,
-        subject: Mapping[str, str] | None = None,
-        repeat_safe: bool = True,
-    ) -> AlmaJson:
-        response = await self._client.call(
-            self.institution,
-            self._key,
-            method,
-            path,
-            operation=operation,
-            params=params,
-            json_body=json_body,
-            xml_body=xml_body,
-            subject=subject,
-            repeat_safe=repeat_safe,
-        )
-        return _json(response)
+    _call = AlmaCaller.call_json
 
     # ---- items ----------------------------------------------------------------------------
 

@@ -43,6 +43,33 @@ class AlmaCaller:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.institution!r})"
 
+    async def call_json(
+        self,
+        method: str,
+        *path: str,
+        operation: str,
+        params: Params | None = None,
+        json_body: Any = None,
+        xml_body: str | None = None,
+        subject: Mapping[str, str] | None = None,
+        repeat_safe: bool = True,
+    ) -> AlmaJson:
+        """One call whose answer is JSON (a 2xx with no body reads as ``{}``);
+        ``repeat_safe=False`` for a write Alma would do twice (A3)."""
+        response = await self._client.call(
+            self.institution,
+            self._key,
+            method,
+            path,
+            operation=operation,
+            params=params,
+            json_body=json_body,
+            xml_body=xml_body,
+            subject=subject,
+            repeat_safe=repeat_safe,
+        )
+        return json_of(response)
+
     async def get_json(
         self,
         *path: str,
@@ -51,16 +78,9 @@ class AlmaCaller:
         subject: Mapping[str, str] | None = None,
     ) -> AlmaJson:
         """``GET`` a path as JSON (a 2xx with no body reads as ``{}``)."""
-        response = await self._client.call(
-            self.institution,
-            self._key,
-            "GET",
-            path,
-            operation=operation,
-            params=params,
-            subject=subject,
+        return await self.call_json(
+            "GET", *path, operation=operation, params=params, subject=subject
         )
-        return json_of(response)
 
     async def get_document(
         self,
@@ -96,18 +116,15 @@ class AlmaCaller:
         repeat_safe: bool = True,
     ) -> AlmaJson:
         """``POST`` a JSON body; ``repeat_safe=False`` for a write Alma would do twice (A3)."""
-        response = await self._client.call(
-            self.institution,
-            self._key,
+        return await self.call_json(
             "POST",
-            path,
+            *path,
             operation=operation,
             params=params,
             json_body=body,
             subject=subject,
             repeat_safe=repeat_safe,
         )
-        return json_of(response)
 
 
 def json_of(response: httpx.Response) -> AlmaJson:
