@@ -24,6 +24,7 @@ __all__ = [
     "scrub",
     "shown",
     "suggestion",
+    "unknown_entry",
 ]
 
 # Keys whose values are never echoed in a problem, whatever is wrong with them.
@@ -122,6 +123,13 @@ def suggestion(unknown: str, known: Collection[str]) -> str:
             return f" (did you mean '{name}'?)"
     close = difflib.get_close_matches(unknown.casefold(), list(by_folded), n=1, cutoff=0.6)
     return f" (did you mean '{by_folded[close[0]]}'?)" if close else ""
+
+
+def unknown_entry(loc: Loc, value: object, known: Collection[str]) -> str:
+    """``<key path>: unknown table`` (or ``key``), with a near miss among ``known`` if any; the
+    caller goes on to say what the table holds."""
+    what = "table" if isinstance(value, dict) else "key"
+    return f"{key_path(loc)}: unknown {what}{suggestion(str(loc[-1]), known)}"
 
 
 def scrub(problems: Iterable[str], secrets: Iterable[str]) -> list[str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 
+from adapters.workflow_config.build_sections import SECTION_WORKFLOWS
 from adapters.workflow_config.cron import CronSchedule
-from adapters.workflow_config.loader import SECTION_WORKFLOWS
 from application.shared.connections import Secret
 from application.shared.run_outcome import RunOutcome
 from application.shared.workflow_settings import WORKFLOW_NAMES, ConfigValue, WorkflowSettings
