@@ -16,18 +16,10 @@ a busy one (up to `batch` messages at once) claims its next message only `busy_p
 after its last claim, so an idle worker, polling more often, takes a waiting message first.
 (`run_once` claims a whole batch at once: it drains the inbox in tests and tools.)
 
-Leases (W8, docs/adr/0003-inbox-leases.md). A claimed message is leased for `lease` (20 s in the
-service) and renewed every `renew_every` (a quarter of it) while the handler runs, from a task
-of its own: the handlers do their blocking work in threads, so the loop is free to renew. A
-failed renewal (a database hiccup) is retried every `RENEW_RETRY` seconds while the lease lasts.
-When the lease is lost (another claim took the message over) or may have run out (no renewal
-succeeded in time), the handler is cancelled: two live workers never run one message at once.
-A killed worker renews nothing: its messages are claimed again once the lease expires, or at
-once by a worker starting on the same host, which sees that their owner's process is gone
-(`release_dead`). Finishing starts by renewing the lease inside the finishing unit of work: if
-another worker took the message over meanwhile, the renewal fails, nothing is marked, and the
-new owner's outcome is the one recorded (the work itself is safe to redo: the ledger makes every
-use case idempotent).
+Leases (W8, docs/adr/0003-inbox-leases.md). A claimed message is leased, and the lease renewed
+while its handler runs; the handler is cancelled once the lease is lost or may have run out, and a
+killed worker's messages are handed back (`leases`). Every write about a message is fenced by
+its lease, so a worker that lost it records nothing (docs/adr/0005-lease-fence.md, `finishing`).
 """
 
 from __future__ import annotations
@@ -40,24 +32,20 @@ from datetime import timedelta
 from typing import Protocol
 
 from application.ports.clock import Clock
-from application.ports.ledger import Ledger, LedgerUnitOfWork
+from application.ports.ledger import Ledger
 from application.scf.inbox.dispatch import dispatch, institution_of
-from application.scf.inbox.handlers import RetryBackoff, WebhookHandlers, retry_delay
+from application.scf.inbox.finishing import MessageFinishing
+from application.scf.inbox.handlers import RetryBackoff, WebhookHandlers
+from application.scf.inbox.leases import MessageLeases
 from application.scf.inbox.records import (
-    INBOX_LEASES_LOST,
-    INBOX_PROCESSED,
-    WEBHOOK_PROCESS,
-    WORKER_HEARTBEAT,
     Details,
     Handled,
     classification_details,
     declare_worker_metrics,
-    error_text,
     kind_of,
     webhook_facts,
 )
-from application.shared.alma import AlmaError
-from application.shared.ledger_records import InboxMessage, InboxStatus, Outcome
+from application.shared.ledger_records import InboxMessage
 from application.shared.metrics import Metrics
 from domain.scf.institutions import Consortium
 from domain.scf.webhooks import WebhookEvent, classify_webhook
@@ -66,20 +54,9 @@ __all__ = ["InboxWorker", "RetryBackoff"]
 
 log = logging.getLogger(__name__)
 
-RENEW_FRACTION = 4
-"""The lease is renewed every lease/RENEW_FRACTION: three renewals may fail before it runs out."""
-RENEW_RETRY = 1.0
-"""Seconds between attempts at a renewal that failed (a database hiccup), while the lease lasts."""
-LEASE_MARGIN = 0.1
-"""The worker gives a message up when less than this share of its lease (at most
-MAX_LEASE_MARGIN) is left unrenewed: before any other worker may claim it."""
-MAX_LEASE_MARGIN = 2.0
 BUSY_POLL_FACTOR = 3.0
 """A busy worker claims its next message busy_poll_interval = this × poll_interval after its
 last claim: an idle worker sharing the inbox takes a waiting message first."""
-RELEASE_SCAN_LIMIT = 1000
-"""Messages in processing looked at by `release_dead` (a few per live worker in practice)."""
-DIED = "the worker {owner} died while processing the message"
 
 
 @dataclass
@@ -126,24 +103,29 @@ class InboxWorker:
         self._handlers = handlers
         self._other_messages = other_messages
         self._consortium = consortium
-        self._clock = clock
         self._metrics = metrics
         self.owner = owner
         self._lease = lease
-        self._max_attempts = max_attempts
-        self._backoff = backoff or RetryBackoff()
         self._batch = batch
-        seconds = lease.total_seconds()
-        self._renew_every = renew_every or seconds / RENEW_FRACTION
-        self._margin = min(seconds * LEASE_MARGIN, MAX_LEASE_MARGIN)
-        self._secrets = secrets
+        self._leases = MessageLeases(
+            ledger, clock, metrics, owner=owner, lease=lease, renew_every=renew_every
+        )
+        self._finishing = MessageFinishing(
+            ledger,
+            clock,
+            metrics,
+            self._leases,
+            max_attempts=max_attempts,
+            backoff=backoff or RetryBackoff(),
+            secrets=secrets,
+        )
         declare_worker_metrics(metrics)
 
     # ---- loops -----------------------------------------------------------------------------
 
     async def run_once(self) -> int:
         """Claim one batch and process every message of it; how many were claimed."""
-        self._beat()
+        self._leases.beat()
         claimed_at = asyncio.get_running_loop().time()
         messages = await self._ledger.claim_inbox(self.owner, self._lease, self._batch)
         results = await asyncio.gather(
@@ -219,7 +201,7 @@ class InboxWorker:
 
     async def _claim_one(self) -> set[asyncio.Task[None]]:
         """Claim one due message and start processing it; the task, if any."""
-        self._beat()
+        self._leases.beat()
         claimed_at = asyncio.get_running_loop().time()
         try:
             messages = await self._ledger.claim_inbox(self.owner, self._lease, 1)
@@ -242,30 +224,9 @@ class InboxWorker:
         log.error("inbox worker %s: a message was left unfinished", self.owner, exc_info=failure)
 
     async def release_dead(self, is_dead: Callable[[str], bool]) -> list[int]:
-        """Hand back at once the messages whose owner is known dead (W8); their ids.
-
-        Called when a worker starts: a message leased under this worker's own name belongs to
-        a predecessor with the same name (a restarted container is often pid 1 again), and
-        `is_dead(owner)` says whether another owner is gone (a process of this host no longer
-        alive). Each release is fenced like a renewal, so a message another worker has just
-        claimed stays that worker's. Others' messages wait for their lease to run out.
-        """
-        released: list[int] = []
-        async with self._ledger.unit_of_work() as uow:
-            held = await uow.inbox.list_by_status(InboxStatus.PROCESSING, limit=RELEASE_SCAN_LIMIT)
-            now = self._clock.now()
-            for message in held:
-                owner = message.lock_owner
-                if owner is None or (owner != self.owner and not is_dead(owner)):
-                    continue
-                # The fence: still that owner's very claim (and row-locked until commit).
-                if await uow.inbox.extend_lease(message.id, owner, now, attempt=message.attempts):
-                    await uow.inbox.mark_failed(message.id, DIED.format(owner=owner), now)
-                    released.append(message.id)
-            await uow.commit()
-        for message_id in released:
-            log.warning("inbox message %s: its worker died; handed back at once", message_id)
-        return released
+        """Hand back at once the messages whose owner is known dead (W8); their ids
+        (`MessageLeases.release_dead`)."""
+        return await self._leases.release_dead(is_dead)
 
     # ---- one message -----------------------------------------------------------------------
 
@@ -276,16 +237,17 @@ class InboxWorker:
         attempt = _Attempt()
         work = asyncio.create_task(self._attempt(message, consortium, attempt))
         try:
-            kept = await self._keep_lease(message, work, claimed_at + self._lease.total_seconds())
+            held_until = claimed_at + self._lease.total_seconds()
+            kept = await self._leases.keep_lease(message, work, held_until)
         except asyncio.CancelledError:
             work.cancel()
-            await asyncio.shield(self._release(message, work))
+            await asyncio.shield(self._finishing.release(message, work))
             raise
         if not kept:
-            self._lost(message)
+            self._leases.lost(message)
             return
         if work.cancelled():  # by the handler itself, not by this worker: hand the message back
-            await self._release(message, work)
+            await self._finishing.release(message, work)
             return
         details: Details = {**facts, "attempt": message.attempts}
         event = attempt.event
@@ -295,10 +257,10 @@ class InboxWorker:
         institution = institution_of(event, sender)
         if attempt.handled is not None:
             details.update(attempt.handled.details)
-            await self._finish(message, attempt.handled, institution, details, kind)
+            await self._finishing.finish(message, attempt.handled, institution, details, kind)
         else:
             assert attempt.failure is not None
-            await self._fail(message, attempt.failure, institution, details, kind)
+            await self._finishing.fail(message, attempt.failure, institution, details, kind)
 
     async def _attempt(
         self, message: InboxMessage, consortium: Consortium, attempt: _Attempt
@@ -316,146 +278,3 @@ class InboxWorker:
             )
         except Exception as error:
             attempt.failure = error
-
-    # ---- finishing -------------------------------------------------------------------------
-
-    async def _finish(
-        self,
-        message: InboxMessage,
-        handled: Handled,
-        institution: str | None,
-        details: Details,
-        kind: str,
-    ) -> None:
-        async with self._ledger.unit_of_work() as uow:
-            if not await self._fence(uow, message):
-                self._lost(message)
-                return
-            await uow.inbox.mark_done(message.id)
-            await uow.events.append(
-                WEBHOOK_PROCESS,
-                handled.outcome,
-                institution=handled.institution or institution,
-                message=handled.message,
-                inbox_id=message.id,
-                details=details,
-            )
-            await uow.commit()
-        self._metrics.inc(INBOX_PROCESSED, outcome=handled.outcome.value, kind=kind)
-
-    async def _fail(
-        self,
-        message: InboxMessage,
-        failure: Exception,
-        institution: str | None,
-        details: Details,
-        kind: str,
-    ) -> None:
-        text = error_text(failure, self._secrets())
-        dead = message.attempts >= self._max_attempts
-        details["error_type"] = type(failure).__name__
-        async with self._ledger.unit_of_work() as uow:
-            if not await self._fence(uow, message):
-                self._lost(message)
-                return
-            if dead:
-                await uow.inbox.mark_dead(message.id, text)
-                said = f"dead after {message.attempts} attempts: {text}"
-            else:
-                retry_at = self._clock.now() + retry_delay(failure, message.attempts, self._backoff)
-                await uow.inbox.mark_failed(message.id, text, retry_at)
-                details["retry_at"] = retry_at.isoformat()
-                said = f"attempt {message.attempts} of {self._max_attempts} failed: {text}"
-            details["dead"] = dead
-            await uow.events.append(
-                WEBHOOK_PROCESS,
-                Outcome.FAILED,
-                institution=institution,
-                message=said,
-                inbox_id=message.id,
-                details=details,
-                error_code=failure.error_code if isinstance(failure, AlmaError) else None,
-            )
-            await uow.commit()
-        log.warning("inbox message %s: %s", message.id, said)
-        self._metrics.inc(INBOX_PROCESSED, outcome="dead" if dead else "retry", kind=kind)
-
-    async def _release(self, message: InboxMessage, work: asyncio.Task[None]) -> None:
-        """Cancelled mid-work (a hard shutdown): once the handler has stopped, make the message
-        due again at once."""
-        await asyncio.wait({work})
-        try:
-            async with self._ledger.unit_of_work() as uow:
-                if await self._fence(uow, message):
-                    stopped = "the worker was stopped while processing the message"
-                    await uow.inbox.mark_failed(message.id, stopped, self._clock.now())
-                    await uow.commit()
-        except Exception:
-            # The lease still expires, and the message is claimed again then.
-            log.warning("inbox message %s: could not release its lease", message.id, exc_info=True)
-
-    # ---- the lease -------------------------------------------------------------------------
-
-    async def _keep_lease(
-        self, message: InboxMessage, work: asyncio.Task[None], held_until: float
-    ) -> bool:
-        """Renew the lease until work ends; True then. False once the lease is lost or may
-        have run out (held_until, loop time, less the margin), with work cancelled and ended.
-
-        held_until is counted from before the claim or renewal that set it, so this worker
-        always believes its lease ends no later than the ledger says.
-        """
-        loop = asyncio.get_running_loop()
-        next_renewal = loop.time() + self._renew_every
-        while True:
-            give_up_at = held_until - self._margin
-            wake = min(next_renewal, give_up_at)
-            await asyncio.wait({work}, timeout=max(wake - loop.time(), 0.0))
-            if work.done():
-                return True
-            if loop.time() >= give_up_at:
-                log.warning(
-                    "inbox message %s: the lease of %s could not be renewed in time",
-                    message.id,
-                    self.owner,
-                )
-                return await self._abandon(work)
-            started = loop.time()
-            try:
-                # A renewal that hangs must not outlast the lease it is renewing.
-                async with asyncio.timeout_at(give_up_at):
-                    async with self._ledger.unit_of_work() as uow:
-                        kept = await self._fence(uow, message)
-                        await uow.commit()
-            except Exception:
-                # A database hiccup: try again soon, while the lease lasts.
-                log.warning("inbox message %s: lease renewal failed", message.id, exc_info=True)
-                next_renewal = loop.time() + min(RENEW_RETRY, self._renew_every)
-                continue
-            if not kept:
-                return await self._abandon(work)
-            held_until = started + self._lease.total_seconds()
-            next_renewal = started + self._renew_every
-            self._beat()  # a long job is a live worker, whatever /health reads
-
-    async def _abandon(self, work: asyncio.Task[None]) -> bool:
-        """Stop the handler of a message this worker no longer holds; False."""
-        work.cancel()
-        await asyncio.wait({work})
-        return False
-
-    async def _fence(self, uow: LedgerUnitOfWork, message: InboxMessage) -> bool:
-        """Renew the lease of this very claim; False once another claim has taken it."""
-        until = self._clock.now() + self._lease
-        return await uow.inbox.extend_lease(message.id, self.owner, until, attempt=message.attempts)
-
-    def _lost(self, message: InboxMessage) -> None:
-        log.warning(
-            "inbox message %s: the lease of %s was lost; the message is left to its next owner",
-            message.id,
-            self.owner,
-        )
-        self._metrics.inc(INBOX_LEASES_LOST)
-
-    def _beat(self) -> None:
-        self._metrics.set(WORKER_HEARTBEAT, self._clock.now().timestamp())

@@ -8,125 +8,36 @@ and, only when the ledger says the bridge's I10 transit loan is owed or open and
 mirror on loan, who has it: the system users' loans are listed once per run (`SystemUserLoans`),
 because an item's own view does not name its borrower.
 
-Per forwarded request (`ReconcileFacts.request`): the SCF request and the member's source
-request by id; and, when the first is gone while the second is active, whether the SCF copy is
-out of place (the SCF may have fulfilled the request rather than lost it).
+Per forwarded request (`ReconcileFacts.request`, read by `ForwardedRequestFacts`): the SCF
+request and the member's source request by id; and, when the first is gone while the second is
+active, whether the SCF copy is out of place (the SCF may have fulfilled the request rather than
+lost it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
+from application.ports.alma.gateway import AlmaDirectory
 from application.ports.ledger import Ledger
-from application.scf.items.bib_items import MemberItems, list_bib_items
-from application.scf.requests.request_data import request_from_json
-from application.shared.alma import AlmaError, AlmaItem, AlmaRequest, ItemNotFound, NotFound
+from application.scf.items.bib_items import MemberItems
+from application.scf.reconcile.cases import LIVE, ItemCase, RequestCase
+from application.scf.reconcile.request_facts import ForwardedRequestFacts
+from application.scf.reconcile.system_user_loans import SystemUserLoans
+from application.shared.alma import AlmaItem, ItemNotFound, NotFound
 from application.shared.ledger_records import ForwardedRequest, MirroredItem, MirrorState
-from application.shared.single_flight import KeyedLocks
 from domain.scf.institutions import Consortium
 from domain.scf.items.decisions import in_remote_storage
 from domain.scf.items.published import PublishedItem
-from domain.scf.naming import member_barcode_of, provenance_of, scf_barcode, system_user_id
+from domain.scf.naming import scf_barcode, system_user_id
 from domain.scf.reconciliation import (
     ON_LOAN,
     ItemFacts,
     MirrorRow,
     Renamed,
-    RequestFacts,
-    RequestState,
     ScfCopy,
     current_location,
-    request_state,
 )
-from domain.scf.requests.routing import Route
-
-LIVE = (MirrorState.CREATING, MirrorState.MIRRORED, MirrorState.LENDING)
-"""Ledger states of a mirror that should exist in the SCF."""
-
-
-@dataclass(frozen=True)
-class ItemCase:
-    """One barcode's facts, and the Alma records and ledger row its repairs start from."""
-
-    barcode: str
-    facts: ItemFacts
-    published: PublishedItem | None
-    row: MirroredItem | None
-    """The live ledger row, if any."""
-    member: AlmaItem | None
-    scf: AlmaItem | None
-    renamed_member: AlmaItem | None = None
-    """The member item under its new barcode, when the member changed the barcode."""
-
-    def moved_from(self, barcode: str) -> ItemCase:
-        """This case as the target of another barcode's mirror moving here."""
-        return replace(self, facts=replace(self.facts, moved_here_from=barcode))
-
-
-@dataclass(frozen=True)
-class RequestCase:
-    """One forwarded request's facts and its ledger row."""
-
-    row: ForwardedRequest
-    facts: RequestFacts
-
-
-def route_of(row: ForwardedRequest) -> Route | None:
-    """The row's R4 route; None for a row the bridge could not route."""
-    try:
-        return Route(row.route)
-    except ValueError:
-        return None
-
-
-def is_gone(error: AlmaError) -> bool:
-    """Alma's answer for a request (or its bib or user) that no longer exists."""
-    return isinstance(error, NotFound)
-
-
-class SystemUserLoans:
-    """Which system user `{INST}-{LIB}` (N3) has an SCF item on loan, listing each user's loans
-    at most once per run: one call per 100 loans instead of one per item."""
-
-    def __init__(self, scf: AlmaGateway, users: tuple[str, ...]) -> None:
-        self._scf = scf
-        self._users = users
-        self._loans: dict[str, frozenset[str]] = {}
-        self._locks: KeyedLocks[str] = KeyedLocks()
-
-    async def borrower(self, item_pid: str, expected: str) -> str | None:
-        """`expected` when it has the item on loan, else another system user who has, else
-        None (on loan to someone who is not a system user)."""
-        for user in (expected, *(u for u in self._users if u != expected)):
-            if item_pid in await self._item_pids(user):
-                return user
-        return None
-
-    async def _item_pids(self, user: str) -> frozenset[str]:
-        async with self._locks.hold(user):
-            found = self._loans.get(user)
-            if found is None:
-                found = await self._list(user)
-                self._loans[user] = found
-            return found
-
-    async def _list(self, user: str) -> frozenset[str]:
-        pids: set[str] = set()
-        offset: int | None = 0
-        try:
-            while offset is not None:
-                page = await self._scf.list_user_loans(user, offset=offset)
-                for loan in page.records:
-                    raw = loan.raw
-                    status = str(raw.get("loan_status") or "ACTIVE").upper()
-                    if status == "ACTIVE" and raw.get("item_id"):
-                        pids.add(str(raw["item_id"]))
-                offset = page.next_offset
-        except NotFound:
-            return frozenset()  # staff have not created this system user: it lends nothing
-        return frozenset(pids)
 
 
 class ReconcileFacts:
@@ -148,6 +59,9 @@ class ReconcileFacts:
             for library in member.libraries
         )
         self._loans = SystemUserLoans(self._scf, users)
+        self._requests = ForwardedRequestFacts(
+            self._scf, self._member, ledger, consortium, institution
+        )
 
     # ---- items -----------------------------------------------------------------------------
 
@@ -269,103 +183,7 @@ class ReconcileFacts:
 
     async def request(self, row: ForwardedRequest) -> RequestCase:
         """The facts of one forwarded request (its row has an SCF request id)."""
-        assert row.scf_request_id is not None
-        route = route_of(row)
-        facts = RequestFacts(
-            institution=self._inst,
-            request_id=row.source_request_id,
-            barcode=row.barcode,
-            route=route,
-            scf_request_id=row.scf_request_id,
-            scf=RequestState.UNKNOWN,
-            source=RequestState.UNKNOWN,
-        )
-        if route is not None and route.is_patron_digitization:
-            return RequestCase(row, facts)  # its source request is switched off by design
-        scf = await self._scf_request(row, row.scf_request_id)
-        source = await self._source_request(row)
-        busy = False
-        if scf is RequestState.GONE and source is RequestState.ACTIVE:
-            busy = await self._scf_copy_busy(row, route)
-        return RequestCase(row, replace(facts, scf=scf, source=source, scf_copy_busy=busy))
-
-    async def _scf_request(self, row: ForwardedRequest, scf_request_id: str) -> RequestState:
-        try:
-            if row.scf_mms_id:
-                found = await self._scf.get_title_request(row.scf_mms_id, scf_request_id)
-            elif row.user_id:
-                found = await self._scf.get_user_request(row.user_id, scf_request_id)
-            else:
-                return RequestState.UNKNOWN
-        except AlmaError as error:
-            if is_gone(error):
-                return RequestState.GONE
-            raise
-        return request_state(found.raw)
-
-    async def _source_request(self, row: ForwardedRequest) -> RequestState:
-        request_id = row.source_request_id
-        found: AlmaRequest
-        try:
-            if row.mms_id:
-                # Alma's bib endpoint answers for item- and title-level requests alike.
-                found = await self._member.get_title_request(row.mms_id, request_id)
-            else:
-                request, _ = request_from_json(row.request_data)
-                patron = request.patron_user_id
-                if patron is None:
-                    return RequestState.UNKNOWN
-                found = await self._member.get_user_request(patron, request_id)
-        except AlmaError as error:
-            if is_gone(error):
-                return RequestState.GONE
-            raise
-        return request_state(found.raw)
-
-    async def _scf_copy_busy(self, row: ForwardedRequest, route: Route | None) -> bool:
-        """Whether an SCF copy the request could have been filled from is out of place for a
-        reason other than the bridge's own transit loan."""
-        candidates: list[AlmaItem]
-        if route is not None and not route.is_title_level and row.barcode:
-            try:
-                candidates = [await self._scf.item_by_barcode(scf_barcode(row.barcode))]
-            except ItemNotFound:
-                return False
-        elif row.scf_mms_id:
-            candidates = list((await list_bib_items(self._scf, row.scf_mms_id)).by_barcode.values())
-        else:
-            return False
-        for item in candidates:
-            process = item.process_type or ""
-            if process and not (process == ON_LOAN and await self._transit_loan(item)):
-                return True
-        return False
-
-    async def _transit_loan(self, item: AlmaItem) -> bool:
-        """The SCF item's loan is its mirror's open I10 transit loan (the ledger knows, R7)."""
-        barcode = member_barcode_of(item.barcode or "")
-        owner = provenance_of(item.raw) or self._inst
-        member = self._consortium.institution(owner)
-        if barcode is None or member is None:
-            return False
-        async with self._ledger.unit_of_work() as uow:
-            row = await uow.items.get(member.code, barcode)
-        return (
-            row is not None
-            and row.state in LIVE
-            and row.scf_item_pid == item.pid
-            and row.in_transit_loan
-        )
-
-
-def index_by_pid(cases: Mapping[str, ItemCase]) -> dict[str, AlmaItem]:
-    """Member items of the gathered cases by pid (a barcode change shows up as a published
-    barcode whose member pid a ledger row of another barcode remembers)."""
-    return {
-        case.member.pid: case.member
-        for case in cases.values()
-        if case.member is not None and case.member.pid
-    }
+        return await self._requests.request(row)
 
 
 def _resolved(row: MirroredItem, scf: AlmaItem) -> MirroredItem:

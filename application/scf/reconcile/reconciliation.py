@@ -24,17 +24,14 @@ One run:
 
 A run with `fix` holds the institution's items-sync lock, so a sync in the same process cannot
 interleave with its repairs. A second `fix` run right after a successful one finds nothing.
+
+The checks are in `item_checks` and `request_checks`, the run's counts and stop in `run_state`,
+its ledger events in `run_events`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import shutil
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
 
 from application.ports.alma.gateway import AlmaDirectory
 from application.ports.clock import Clock
@@ -47,14 +44,11 @@ from application.scf.items.institution_locks import (
 from application.scf.items.transit_loans import LoanRetry
 from application.scf.members import member_code
 from application.scf.ports import FailureReports, PublishingFiles
-from application.scf.reconcile.facts import (
-    LIVE,
-    ItemCase,
-    ReconcileFacts,
-    RequestCase,
-    index_by_pid,
-)
-from application.scf.reconcile.repairs import ReconcileRepairs, Repaired, RunStopped
+from application.scf.reconcile.cases import ItemCase, RequestCase
+from application.scf.reconcile.facts import ReconcileFacts
+from application.scf.reconcile.item_checks import ItemChecks, ItemFinding
+from application.scf.reconcile.repair_results import Repaired, RunStopped
+from application.scf.reconcile.repairs import ReconcileRepairs
 from application.scf.reconcile.report import (
     LedgerSource,
     ProgressCallback,
@@ -65,19 +59,14 @@ from application.scf.reconcile.report import (
     ReconcileSource,
     RepairResult,
 )
+from application.scf.reconcile.request_checks import RequestFinding, check_requests
+from application.scf.reconcile.run_events import record_repair, record_run
+from application.scf.reconcile.run_state import RunState
 from application.scf.requests.forwarding import RequestForwarding
 from application.scf.settings import Settings
-from application.shared.alma import AlmaError, QuotaExhausted
-from application.shared.ledger_records import JsonValue, MirroredItem, Outcome, RequestStatus
-from domain.scf.items.published import PublishedItem
-from domain.scf.reconciliation import (
-    Finding,
-    Repair,
-    check_failed,
-    classify_item,
-    classify_request,
-)
-from domain.shared.errors import DomainError
+from application.shared.alma import QuotaExhausted
+from application.shared.ledger_records import Outcome
+from domain.scf.reconciliation import Finding, Repair
 
 __all__ = [
     "LedgerSource",
@@ -87,10 +76,6 @@ __all__ = [
     "ReconcileReport",
     "Reconciliation",
 ]
-
-log = logging.getLogger(__name__)
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 class Reconciliation:
@@ -152,196 +137,55 @@ class _Run:
     ) -> None:
         self._recon = recon
         self._ledger = recon.ledger
-        self._publishing = recon.publishing
-        self._work_dir = recon.work_dir
         self._inst = institution
         self._source = source
         self._fix = fix
-        self._progress = progress
         self._loan_retry = loan_retry
         consortium = recon.settings.consortium
         self._facts = ReconcileFacts(recon.alma, recon.ledger, consortium, institution)
-        self._limit = max(1, recon.settings.max_number_of_threads)
-        self._stopped: str | None = None
-        self._findings = 0
-        self._items_checked = 0
-        self._requests_checked = 0
+        limit = max(1, recon.settings.max_number_of_threads)
+        self._state = RunState(institution, limit, progress)
 
     async def run(self) -> ReconcileReport:
+        state = self._state
         entries: list[ReconcileEntry] = []
-        item_work: list[tuple[ItemCase | None, Finding]] = []
-        request_work: list[tuple[RequestCase | None, Finding]] = []
+        item_work: list[ItemFinding] = []
+        request_work: list[RequestFinding] = []
         try:
-            item_work = await self._check_items()
-            if self._stopped is None:
-                request_work = await self._check_requests()
-            if self._fix and self._stopped is None:
+            item_work = await ItemChecks(
+                facts=self._facts,
+                ledger=self._ledger,
+                publishing=self._recon.publishing,
+                work_dir=self._recon.work_dir,
+                source=self._source,
+                state=state,
+            ).check()
+            if state.stopped is None:
+                request_work = await check_requests(self._facts, self._ledger, state)
+            if self._fix and state.stopped is None:
                 entries = await self._repair(item_work, request_work)
         except (QuotaExhausted, RunStopped) as error:
-            self._stop(error)
+            state.stop(error)
         if not entries:
             entries = [ReconcileEntry(finding) for _, finding in (*item_work, *request_work)]
         report = ReconcileReport(
             institution=self._inst,
             source=self._source.describe(),
             fix=self._fix,
-            items_checked=self._items_checked,
-            requests_checked=self._requests_checked,
+            items_checked=state.items_checked,
+            requests_checked=state.requests_checked,
             entries=tuple(entries),
-            stopped=self._stopped,
+            stopped=state.stopped,
         )
-        await self._record_run(report)
+        await record_run(self._ledger, report)
         return report
 
-    def _stop(self, error: Exception) -> None:
-        if self._stopped is None:
-            log.warning("reconcile %s stopped: %s", self._inst, error)
-            self._stopped = str(error)
-
-    def _tell(self, phase: str, done: int, total: int, repaired: int = 0, failed: int = 0) -> None:
-        if self._progress is not None:
-            self._progress(ReconcileProgress(phase, done, total, self._findings, repaired, failed))
-
-    # ---- items -----------------------------------------------------------------------------
-
-    async def _check_items(self) -> list[tuple[ItemCase | None, Finding]]:
-        async with self._ledger.unit_of_work() as uow:
-            rows = {row.barcode: row for row in await uow.items.list_for(self._inst, states=LIVE)}
-        published: dict[str, PublishedItem] = {}
-        if isinstance(self._source, PublishFile):
-            published = await self._read_file(self._source.path)
-        barcodes = sorted(set(rows) | set(published))
-        cases: dict[str, ItemCase] = {}
-        failures: list[tuple[ItemCase | None, Finding]] = []
-
-        async def check(barcode: str) -> None:
-            try:
-                cases[barcode] = await self._facts.item(
-                    barcode, published.get(barcode), rows.get(barcode)
-                )
-            except (AlmaError, DomainError) as error:
-                if isinstance(error, QuotaExhausted):
-                    raise
-                failures.append((None, check_failed(self._inst, str(error), barcode=barcode)))
-            self._items_checked += 1
-            self._tell("checking barcodes", self._items_checked, len(barcodes))
-
-        await self._bounded(barcodes, check)
-        if self._stopped is None:
-            try:
-                await self._find_renames(cases, rows, failures)
-            except QuotaExhausted as error:
-                self._stop(error)
-        work = failures + self._classify_items(cases)
-        self._findings += len(work)
-        self._tell("checking barcodes", self._items_checked, self._items_checked)
-        # By the barcode checked, and stable: a barcode's findings keep the order classify_item
-        # gave them, which is the order of their repairs (a moved mirror's loan after the move).
-        return sorted(work, key=lambda pair: pair[0].barcode if pair[0] else pair[1].barcode or "")
-
-    async def _find_renames(
-        self,
-        cases: dict[str, ItemCase],
-        rows: dict[str, MirroredItem],
-        failures: list[tuple[ItemCase | None, Finding]],
-    ) -> None:
-        """Rows whose member item is gone under their barcode: is it there under another?"""
-        by_pid = index_by_pid(cases)
-        orphans = [c for c in cases.values() if c.row is not None and c.member is None]
-        for case in orphans:
-            row = case.row
-            assert row is not None
-            try:
-                member = by_pid.get(row.member_item_pid or "") or await self._facts.renamed_member(
-                    row
-                )
-                if member is None or not member.barcode or member.barcode == case.barcode:
-                    continue
-                new = member.barcode
-                target = cases.get(new)
-                if target is None:
-                    target = await self._facts.item(new, None, await self._facts.row(new), member)
-                    cases[new] = target
-                    self._items_checked += 1
-                cases[case.barcode] = await self._facts.renamed(case, member, target)
-            except (AlmaError, DomainError) as error:
-                if isinstance(error, QuotaExhausted):
-                    raise
-                reason = f"looking for its member item by pid: {error}"
-                failures.append((None, check_failed(self._inst, reason, barcode=case.barcode)))
-
-    def _classify_items(self, cases: dict[str, ItemCase]) -> list[tuple[ItemCase | None, Finding]]:
-        work: list[tuple[ItemCase | None, Finding]] = []
-        # A moving mirror makes the new barcode's own, so that barcode is judged knowing it.
-        renamed = [c for c in cases.values() if c.facts.renamed is not None]
-        for case in renamed:
-            for finding in self._classify(case):
-                work.append((case, finding))
-                if finding.repair is Repair.MOVE_MIRROR and finding.new_barcode in cases:
-                    target = cases[finding.new_barcode]
-                    cases[target.barcode] = target.moved_from(case.barcode)
-        for case in cases.values():
-            if case.facts.renamed is None:
-                work.extend((case, finding) for finding in self._classify(case))
-        return work
-
-    def _classify(self, case: ItemCase) -> tuple[Finding, ...]:
-        try:
-            return classify_item(case.facts)
-        except DomainError as error:
-            return (check_failed(self._inst, str(error), barcode=case.barcode),)
-
-    async def _read_file(self, path: Path) -> dict[str, PublishedItem]:
-        """The file's items by barcode (the last ITM of a barcode wins, as in the sync)."""
-        publishing = self._publishing
-        into = self._work_dir / self._inst / "reconcile" / uuid.uuid4().hex
-        found: dict[str, PublishedItem] = {}
-        try:
-            for xml in await publishing.unpack(path, into):
-                async for item in _items(publishing.read_items(xml, self._inst)):
-                    if item.barcode is not None and item.barcode.strip():
-                        found[item.barcode] = item
-        finally:
-            await asyncio.to_thread(shutil.rmtree, into, True)
-        return found
-
-    # ---- requests --------------------------------------------------------------------------
-
-    async def _check_requests(self) -> list[tuple[RequestCase | None, Finding]]:
-        async with self._ledger.unit_of_work() as uow:
-            rows = await uow.requests.list_for(self._inst, statuses=[RequestStatus.FORWARDED])
-        forwarded = [row for row in rows if row.scf_request_id]
-        work: list[tuple[RequestCase | None, Finding]] = []
-
-        async def check(index: int) -> None:
-            row = forwarded[index]
-            try:
-                case = await self._facts.request(row)
-                work.extend((case, finding) for finding in classify_request(case.facts))
-            except (AlmaError, DomainError) as error:
-                if isinstance(error, QuotaExhausted):
-                    raise
-                failed = check_failed(
-                    self._inst, str(error), barcode=row.barcode, request_id=row.source_request_id
-                )
-                work.append((None, failed))
-            self._requests_checked += 1
-            self._tell("checking requests", self._requests_checked, len(forwarded))
-
-        await self._bounded(range(len(forwarded)), check)
-        self._findings += len(work)
-        return sorted(work, key=lambda pair: pair[1].request_id or "")
-
-    # ---- repairs ---------------------------------------------------------------------------
-
     async def _repair(
-        self,
-        items: list[tuple[ItemCase | None, Finding]],
-        requests: list[tuple[RequestCase | None, Finding]],
+        self, items: list[ItemFinding], requests: list[RequestFinding]
     ) -> list[ReconcileEntry]:
         """One repair at a time: a barcode change touches two barcodes, and a request forwarded
         again needs the mirror its barcode's repairs make."""
-        recon = self._recon
+        recon, state = self._recon, self._state
         repairs = ReconcileRepairs(
             alma=recon.alma,
             ledger=recon.ledger,
@@ -357,7 +201,7 @@ class _Run:
         repaired = failed = 0
         pending: list[tuple[ItemCase | RequestCase | None, Finding]] = [*items, *requests]
         for case, finding in pending:
-            if self._stopped is not None or case is None or finding.repair is Repair.NONE:
+            if state.stopped is not None or case is None or finding.repair is Repair.NONE:
                 entries.append(ReconcileEntry(finding))
                 continue
             try:
@@ -366,103 +210,11 @@ class _Run:
                 else:
                     done = await repairs.request(case, finding)
             except (QuotaExhausted, RunStopped) as error:
-                self._stop(error)
+                state.stop(error)
                 done = Repaired(RepairResult(Outcome.FAILED, f"stopped: {error}"))
-            await self._record_repair(finding, done)
+            await record_repair(self._ledger, self._inst, finding, done)
             entries.append(ReconcileEntry(finding, done.result))
             repaired += done.result.ok
             failed += not done.result.ok
-            self._tell("repairing", len(entries), total, repaired, failed)
+            state.tell("repairing", len(entries), total, repaired, failed)
         return entries
-
-    async def _record_repair(self, finding: Finding, done: Repaired) -> None:
-        result = done.result
-        details: dict[str, JsonValue] = {
-            "kind": finding.kind.value,
-            "repair": finding.repair.value,
-            "finding": finding.message,
-            "plan": finding.plan,
-            **done.details,
-        }
-        if finding.new_barcode:
-            details["new_barcode"] = finding.new_barcode
-        if finding.changed_fields:
-            details["changed_fields"] = list(finding.changed_fields)
-        async with self._ledger.unit_of_work() as uow:
-            if done.ledger is not None:
-                # With the event, or neither: a failure may carry facts too (a loan it ended).
-                await done.ledger(uow)
-            await uow.events.append(
-                f"reconcile.{finding.kind.value}",
-                result.outcome,
-                institution=self._inst,
-                barcode=finding.barcode,
-                request_id=finding.request_id,
-                message=result.message,
-                details=details,
-                error_code=result.error_code,
-            )
-            await uow.commit()
-
-    async def _record_run(self, report: ReconcileReport) -> None:
-        if report.clean:
-            outcome = Outcome.OK
-        elif report.fix or report.stopped or report.failed:
-            outcome = Outcome.FAILED
-        else:
-            outcome = Outcome.SKIPPED  # a plan: found, deliberately not repaired
-        counts: dict[str, JsonValue] = dict(report.counts())
-        async with self._ledger.unit_of_work() as uow:
-            await uow.events.append(
-                "reconcile.run",
-                outcome,
-                institution=self._inst,
-                message=report.summary(),
-                details={
-                    "source": report.source,
-                    "fix": report.fix,
-                    "barcodes_checked": report.items_checked,
-                    "requests_checked": report.requests_checked,
-                    "findings": counts,
-                    "repaired": report.repaired,
-                    "remaining": len(report.remaining),
-                    "stopped": report.stopped,
-                },
-            )
-            await uow.commit()
-
-    # ---- concurrency -----------------------------------------------------------------------
-
-    async def _bounded(self, keys: Iterable[K], work: Callable[[K], Awaitable[None]]) -> None:
-        """Run `work` for every key, at most `max_number_of_threads` at once; the daily quota
-        stops taking new keys and is reported, never raised."""
-        pending = iter(keys)
-
-        async def worker() -> None:
-            for key in pending:
-                if self._stopped is not None:
-                    return
-                try:
-                    await work(key)
-                except QuotaExhausted as error:
-                    self._stop(error)
-                    return
-
-        try:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(self._limit):
-                    group.create_task(worker())
-        except BaseExceptionGroup as failure:
-            # A ledger or programming failure, not a barcode's: surface the first as itself.
-            raise failure.exceptions[0] from failure
-
-
-async def _items(stream: AsyncIterator[V]) -> AsyncIterator[V]:
-    """Iterate a parser's stream and close it whatever happens (its thread must not linger)."""
-    try:
-        async for value in stream:
-            yield value
-    finally:
-        close = getattr(stream, "aclose", None)
-        if close is not None:
-            await close()

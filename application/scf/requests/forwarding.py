@@ -32,36 +32,38 @@ outcome failed when the run stopped short on a spent quota.
 Requests are handled one at a time in file order: a requests file holds a few hundred requests at
 most, each needs a handful of calls, and the institution's rate limiter is the bound anyway.
 One run per institution at a time per `RequestForwarding` (keep one per bridge).
+
+The files of a run are processed in `file_processing`, its in-run retries are `transient_retry`'s
+and the dry run is `dry_run`'s.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import shutil
-import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from application.ports.alma.gateway import AlmaDirectory
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
 from application.ports.transfer import FileTransfer
-from application.scf.file_batches import FileBatches, FileToProcess, member_folder
 from application.scf.library_names import LibraryNames
 from application.scf.ports import FailureReports, RequestFiles
+from application.scf.requests.dry_run import preview_run
+from application.scf.requests.file_processing import RequestFileBatches, RequestFileProcessing
 from application.scf.requests.outcomes import Action, ForwardingSummary, RequestOutcome
 from application.scf.requests.plans import Planner
 from application.scf.requests.processing import RequestProcessor
 from application.scf.requests.records import RequestRecorder
 from application.scf.requests.request_data import request_from_json
+from application.scf.requests.transient_retry import TransientRetry, TriedRequest
 from application.scf.settings import Settings
 from application.scf.sync_end import record_sync_end
-from application.shared.files import FileError, MalformedFile
-from application.shared.ledger_records import JsonValue, Outcome, RequestStatus, TransferKind
+from application.shared.ledger_records import JsonValue, RequestStatus, TransferKind
 from domain.scf.requests.routing import RemoteStorageRequest
+
+__all__ = ["REQUESTS_SYNC", "RequestForwarding", "TransientRetry"]
 
 log = logging.getLogger(__name__)
 
@@ -76,80 +78,6 @@ _COUNTED = (
     Action.ALREADY_HANDLED,
 )
 """The outcomes a real run can have, each counted in `requests.sync` (zeros included)."""
-
-
-@dataclass(frozen=True)
-class TransientRetry:
-    """How a run tries again the requests that failed only because Alma was unavailable.
-
-    Such a request (its call used up the adapter's retries on 5xx, timeouts, dropped connections
-    or 429 `PER_SECOND_THRESHOLD`s) is tried again once the run's other requests are done, up to
-    `passes` more times. Before the n-th extra pass the run waits `wait_initial * 2**(n-1)`
-    seconds, at most `wait_max`, plus up to `wait_jitter` (spreading the workers that met the
-    same outage). Each try plans the request afresh, so what an earlier try may have placed is
-    found, not placed twice (R6). A refusal is not retried, a spent daily quota stops the run.
-    """
-
-    passes: int = 2
-    wait_initial: float = 1.0
-    wait_max: float = 10.0
-    wait_jitter: float = 0.5
-    random: Callable[[], float] = field(default=random.random, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.passes < 0 or min(self.wait_initial, self.wait_max, self.wait_jitter) < 0:
-            raise ValueError("passes and waits cannot be negative")
-
-    def pause(self, retry: int) -> float:
-        """Seconds to wait before the retry-th extra pass (1-based)."""
-        exponent = min(max(retry - 1, 0), 64)
-        base = min(self.wait_max, self.wait_initial * 2.0**exponent)
-        return base + self.wait_jitter * self.random()
-
-
-@dataclass
-class _Tried:
-    """One request of the run and its latest outcome."""
-
-    request: RemoteStorageRequest
-    file_id: int | None
-    outcome: RequestOutcome
-    malformed: bool = False
-
-
-@dataclass
-class _ReadFile:
-    """A claimed file, read, with its requests tried once (`_first_pass`)."""
-
-    file: FileToProcess
-    total: int
-    fault: MalformedFile | None
-    tried: list[_Tried]
-
-    @property
-    def transient(self) -> int:
-        """Requests whose latest try failed transiently and may be tried again."""
-        return sum(t.outcome.retry_later and not t.outcome.quota_exhausted for t in self.tried)
-
-
-class _RequestFiles(FileBatches):
-    """The requests folder's batches, plus the open files alone (without claiming new ones)."""
-
-    def __init__(
-        self,
-        ledger: Ledger,
-        files: FileTransfer,
-        work_dir: Path,
-        main_folder: str,
-        institution: str,
-    ) -> None:
-        super().__init__(ledger, files, work_dir, main_folder, institution, TransferKind.REQUESTS)
-
-    async def unfinished(self) -> list[FileToProcess]:
-        async with self._ledger.unit_of_work() as uow:
-            records = await uow.files.list_unfinished(self.institution, self.kind)
-        files = [FileToProcess(record, Path()) for record in records]
-        return [FileToProcess(f.record, self._local_path(f.name, str(f.record.id))) for f in files]
 
 
 class RequestForwarding:
@@ -192,11 +120,19 @@ class RequestForwarding:
             ),
             RequestRecorder(ledger, reports, clock, attempts_per_run=1 + self._retry.passes),
         )
+        self._file_processing = RequestFileProcessing(
+            ledger, request_files, self._processor, self._retry
+        )
         self._locks: dict[str, asyncio.Lock] = {}
 
-    def _batches(self, institution: str) -> _RequestFiles:
-        return _RequestFiles(
-            self._ledger, self._files, self._work_dir, self._main_folder, institution
+    def _batches(self, institution: str) -> RequestFileBatches:
+        return RequestFileBatches(
+            self._ledger,
+            self._files,
+            self._work_dir,
+            self._main_folder,
+            institution,
+            TransferKind.REQUESTS,
         )
 
     def _lock(self, institution: str) -> asyncio.Lock:
@@ -210,7 +146,7 @@ class RequestForwarding:
             summary = ForwardingSummary(institution)
             batches = self._batches(institution)
             files = await batches.claim_all()
-            await self._process_files(batches, files, summary)
+            await self._file_processing.process(batches, files, summary)
             log.info("requests run: %s", summary)
             # A run stopped by a spent quota leaves its later files unopened: not named.
             await self._record_end(summary, [file.name for file in files[: summary.files]])
@@ -222,18 +158,18 @@ class RequestForwarding:
             summary = ForwardingSummary(institution)
             async with self._ledger.unit_of_work() as uow:
                 waiting = await uow.requests.list_waiting(institution)
-            tried: list[_Tried] = []
+            tried: list[TriedRequest] = []
             for row in waiting:
                 request, file_id = request_from_json(row.request_data)
                 request = _with_id(request, row.source_request_id)
                 outcome = await self._processor.handle(institution, request, file_id, row)
                 summary.add(outcome)
-                tried.append(_Tried(request, file_id, outcome))
+                tried.append(TriedRequest(request, file_id, outcome))
                 if outcome.quota_exhausted:
                     summary.stopped = outcome.reason
                     return summary
             batches = self._batches(institution)
-            await self._process_files(batches, await batches.unfinished(), summary, tried)
+            await self._file_processing.process(batches, await batches.unfinished(), summary, tried)
             log.info("requests retry: %s", summary)
             return summary
 
@@ -255,144 +191,6 @@ class RequestForwarding:
             request, file_id = request_from_json(row.request_data)
             request = _with_id(request, request_id)
             return await self._processor.handle(institution, request, file_id, row)
-
-    async def _process_files(
-        self,
-        batches: _RequestFiles,
-        files: list[FileToProcess],
-        summary: ForwardingSummary,
-        earlier: Iterable[_Tried] = (),
-    ) -> None:
-        """Each file once, finished at once when nothing in it failed transiently; then the
-        in-run retries of those that did (and of `earlier` requests of the run), and only then
-        are their files finished or left open. A spent quota stops it all: files stay open."""
-        held: list[_ReadFile] = []
-        for file in files:
-            summary.files += 1
-            read = await self._first_pass(batches, file, summary)
-            if read is None:
-                continue
-            if summary.stopped or read.transient:
-                held.append(read)
-            else:
-                await self._finish(batches, read, summary)
-            if summary.stopped:
-                break
-        if not summary.stopped:
-            tried = [*earlier, *(t for read in held for t in read.tried)]
-            await self._retry_transient(batches.institution, tried, summary)
-        for read in held:
-            if summary.stopped or read.transient:
-                await self._leave_open(batches.institution, read, summary)
-            else:
-                await self._finish(batches, read, summary)
-
-    async def _first_pass(
-        self, batches: _RequestFiles, file: FileToProcess, summary: ForwardingSummary
-    ) -> _ReadFile | None:
-        """Download and read one claimed file and try each request once; None when the
-        download failed. A spent daily quota stops it (`summary.stopped`)."""
-        institution, file_id = batches.institution, file.record.id
-        try:
-            path = await batches.local_copy(file)
-        except FileError as error:
-            # Claimed and recorded: the file stays open and the next run downloads it again.
-            await self._file_event(institution, file_id, Outcome.FAILED, f"{error}; retried later")
-            summary.files_pending += 1
-            return None
-        requests, fault = await self._read(path)
-        read = _ReadFile(file, len(requests), fault, [])
-        malformed = fault is not None
-        for request in requests:
-            outcome = await self._processor.from_file(
-                institution, request, file_id, malformed=malformed
-            )
-            read.tried.append(_Tried(request, file_id, outcome, malformed))
-            summary.add(outcome)
-            if outcome.quota_exhausted:
-                summary.stopped = outcome.reason
-                break
-        return read
-
-    async def _retry_transient(
-        self, institution: str, tried: list[_Tried], summary: ForwardingSummary
-    ) -> None:
-        """Up to `TransientRetry.passes` more tries of the requests that failed transiently,
-        each pass after its pause (see `TransientRetry`); stops on a spent daily quota."""
-        for retry in range(1, self._retry.passes + 1):
-            due = [t for t in tried if t.outcome.retry_later and not t.outcome.quota_exhausted]
-            if not due:
-                return
-            pause = self._retry.pause(retry)
-            log.info(
-                "%s: %d requests failed transiently; pass %d of the run in %.1f s",
-                institution,
-                len(due),
-                retry + 1,
-                pause,
-            )
-            await asyncio.sleep(pause)
-            for entry in due:
-                outcome = await self._processor.from_file(
-                    institution,
-                    entry.request,
-                    entry.file_id,
-                    malformed=entry.malformed,
-                    run_pass=retry + 1,
-                )
-                summary.retried(entry.outcome, outcome)
-                entry.outcome = outcome
-                if outcome.quota_exhausted:
-                    summary.stopped = outcome.reason
-                    return
-
-    async def _finish(
-        self, batches: _RequestFiles, read: _ReadFile, summary: ForwardingSummary
-    ) -> None:
-        failed = sum(t.outcome.action is Action.FAILED for t in read.tried)
-        reason = None
-        if read.fault is not None:
-            reason = (
-                f"{read.fault}; the {read.total} requests before the fault were handled and "
-                "nothing was cancelled (R1)"
-            )
-            summary.files_failed += 1
-        await batches.finish(
-            read.file, records_total=read.total, records_failed=failed, failure_reason=reason
-        )
-
-    async def _leave_open(
-        self, institution: str, read: _ReadFile, summary: ForwardingSummary
-    ) -> None:
-        """The file stays unfinished, for the next run (R1, R7)."""
-        summary.files_pending += 1
-        if read.transient:
-            tries = max(t.outcome.run_pass for t in read.tried if t.outcome.retry_later)
-            message = (
-                f"{read.file.name}: {read.transient} requests failed transiently "
-                f"({tries} {'try' if tries == 1 else 'tries'} in this run); the file stays open"
-            )
-            await self._file_event(institution, read.file.record.id, Outcome.SKIPPED, message)
-
-    async def _read(self, path: Path) -> tuple[list[RemoteStorageRequest], MalformedFile | None]:
-        """Every request of a file, read whole before any is acted on (see R1 above)."""
-        requests: list[RemoteStorageRequest] = []
-        try:
-            async for request in self._request_files.read_requests(path):
-                requests.append(request)
-        except MalformedFile as fault:
-            return requests, fault
-        return requests, None
-
-    async def _file_event(
-        self, institution: str, file_id: int, outcome: Outcome, message: str
-    ) -> None:
-        log.warning("%s requests file %s: %s", institution, file_id, message)
-        async with self._ledger.unit_of_work() as uow:
-            await uow.events.append(
-                "file.pending", outcome, institution=institution, message=message, file_id=file_id
-            )
-            await uow.commit()
 
     async def _record_end(self, summary: ForwardingSummary, files: list[str]) -> None:
         """The run's `requests.sync` event, as ItemSync records `items.sync`."""
@@ -419,25 +217,15 @@ class RequestForwarding:
 
     async def _dry_run(self, institution: str) -> ForwardingSummary:
         """List, download to scratch, parse and plan; claim nothing, write nothing."""
-        summary = ForwardingSummary(institution, dry_run=True)
-        folder = member_folder(self._main_folder, institution, TransferKind.REQUESTS)
-        async with self._ledger.unit_of_work() as uow:
-            unfinished = await uow.files.list_unfinished(institution, TransferKind.REQUESTS)
-        remote_paths = [record.remote_name for record in unfinished]
-        remote_paths += [remote.path for remote in await self._files.list_files(folder)]
-        scratch = self._work_dir / institution / "requests" / f"dry-run-{uuid.uuid4().hex}"
-        try:
-            for number, remote_path in enumerate(remote_paths):
-                local = scratch / f"{number}-{remote_path.rsplit('/', 1)[-1]}"
-                await self._files.download(remote_path, local)
-                summary.files += 1
-                requests, fault = await self._read(local)
-                summary.files_failed += fault is not None
-                for request in requests:
-                    summary.add(await self._processor.preview(institution, request))
-        finally:
-            await asyncio.to_thread(shutil.rmtree, scratch, True)
-        return summary
+        return await preview_run(
+            institution,
+            ledger=self._ledger,
+            files=self._files,
+            request_files=self._request_files,
+            processor=self._processor,
+            work_dir=self._work_dir,
+            main_folder=self._main_folder,
+        )
 
 
 def _with_id(request: RemoteStorageRequest, request_id: str) -> RemoteStorageRequest:
