@@ -155,7 +155,7 @@ async def test_renewal_stops_with_the_message(backend: Backend) -> None:
     worker = make_worker(ledger, RecordingHandlers(), backend.clock, renew_every=0.001)
     assert await worker.run_until_idle() == 1
     # No renewal task outlives its message.
-    renewals = [t for t in asyncio.all_tasks() if "_keep_lease" in repr(t.get_coro())]
+    renewals = [t for t in asyncio.all_tasks() if "keep_lease" in repr(t.get_coro())]
     assert renewals == []
 
 
