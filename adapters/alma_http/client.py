@@ -37,7 +37,7 @@ import stamina
 from adapters.alma_http.error_envelope import error_class_for, parse_envelope
 from adapters.alma_http.throttle import InstitutionThrottle, LocalStartSchedules, StartSchedules
 from application.shared.alma import (
-    AlmaError,
+    AlmaFailure,
     AlmaOutcomeUnknown,
     AlmaUnavailable,
     RateLimited,
@@ -259,7 +259,7 @@ def _error_from(
     subject: Mapping[str, str],
     *,
     repeat_safe: bool,
-) -> AlmaError:
+) -> AlmaFailure:
     envelope = parse_envelope(response.content, response.headers.get("content-type"))
     facts: dict[str, Any] = {
         "http_status": response.status_code,
@@ -276,7 +276,7 @@ def _error_from(
             path=response.request.url.path,
             **facts,
         )
-    error_class: type[AlmaError]
+    error_class: type[AlmaFailure]
     if response.status_code >= 500:
         error_class = AlmaUnavailable
     else:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from application.shared.alma import (
     AlmaError,
+    AlmaFailure,
     AlreadyOnLoan,
     BarcodeExists,
     BibNotFound,
@@ -114,7 +115,7 @@ def _parse_xml(text: str) -> Envelope:
     return Envelope(first("errorCode"), first("errorMessage"), first("trackingId"))
 
 
-def error_class_for(http_status: int, envelope: Envelope, operation: str = "") -> type[AlmaError]:
+def error_class_for(http_status: int, envelope: Envelope, operation: str = "") -> type[AlmaFailure]:
     """Which typed error an Alma failure is: by errorCode first (in the light of the operation,
     e.g. ``"create loan"``), by HTTP status second."""
     code = envelope.error_code or ""

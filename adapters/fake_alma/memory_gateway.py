@@ -38,7 +38,7 @@ from adapters.fake_alma.model import Bib, Institution, UserRequest
 from adapters.fake_alma.state import FakeAlmaState
 from application.shared.alma import (
     AlmaBib,
-    AlmaError,
+    AlmaFailure,
     AlmaHolding,
     AlmaItem,
     AlmaJson,
@@ -139,10 +139,10 @@ class InMemoryAlmaGateway:
 
     def _typed(
         self, error: errors.AlmaError, operation: str, subject: Mapping[str, str]
-    ) -> AlmaError:
+    ) -> AlmaFailure:
         tracking_id = self._tracking.next(self._state.clock.now())
         envelope = Envelope(error.code, error.message, tracking_id)
-        error_class: type[AlmaError]
+        error_class: type[AlmaFailure]
         if error.status >= 500:
             error_class = AlmaUnavailable  # as the HTTP client does, whatever the code says
         else:

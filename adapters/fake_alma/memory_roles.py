@@ -59,7 +59,13 @@ from application.ports.alma.courses import MAX_COURSE_PAGE, CourseSummary, Cours
 from application.ports.alma.holdings import HoldingRecord, HoldingSummary
 from application.ports.alma.jobs import JobInstance, JobInstanceRef
 from application.ports.alma.sets import MAX_SET_PAGE, SetMember
-from application.shared.alma import AlmaError, AlmaUnavailable, Page, UnknownInstitution
+from application.shared.alma import (
+    AlmaError,
+    AlmaFailure,
+    AlmaUnavailable,
+    Page,
+    UnknownInstitution,
+)
 
 T = TypeVar("T")
 DEFAULT_GATEWAY_URL = "http://fake-alma"
@@ -110,14 +116,15 @@ class _Twin:
         try:
             return work()
         except errors.AlmaError as exc:
-            raise retype(self._typed(exc, operation, subject or {})) from None
+            typed = self._typed(exc, operation, subject or {})
+            raise (retype(typed) if isinstance(typed, AlmaError) else typed) from None
 
     def _typed(
         self, error: errors.AlmaError, operation: str, subject: Mapping[str, str]
-    ) -> AlmaError:
+    ) -> AlmaFailure:
         tracking_id = self._tracking.next(self._state.clock.now())
         envelope = Envelope(error.code, error.message, tracking_id)
-        error_class: type[AlmaError]
+        error_class: type[AlmaFailure]
         if error.status >= 500:
             error_class = AlmaUnavailable  # as the HTTP client does, whatever the code says
         else:

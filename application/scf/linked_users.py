@@ -25,7 +25,6 @@ from application.ports.alma.users import UsersPort
 from application.shared.alma import (
     AlmaError,
     NotFound,
-    QuotaExhausted,
     TransientAlmaError,
     UnknownInstitution,
 )
@@ -54,7 +53,7 @@ class ScfPatron:
 
 
 def _transient(error: AlmaError) -> bool:
-    return isinstance(error, (TransientAlmaError, QuotaExhausted))
+    return isinstance(error, TransientAlmaError)
 
 
 async def scf_patron(
@@ -114,8 +113,6 @@ async def _refresh(scf: UsersPort, primary_id: str) -> None:
     """Copy the patron's current data into the SCF account; only logged on failure (parity)."""
     try:
         await scf.refresh_user(primary_id)
-    except QuotaExhausted:
-        raise
     except AlmaError as error:
         log.warning("refreshing SCF user %s failed: %s", primary_id, error)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from application.ports.ledger import Ledger
-from application.shared.alma import AlmaError
+from application.shared.alma import AlmaStop
 from application.shared.ledger_records import JsonValue, Outcome
 
 
@@ -20,7 +20,7 @@ async def record_sync_end(
     institution: str,
     *,
     done: str,
-    stopped: AlmaError | str | None,
+    stopped: AlmaStop | str | None,
     details: Mapping[str, JsonValue],
     error_code: str | None = None,
 ) -> None:

@@ -214,10 +214,15 @@ class Page(Generic[T]):
 
 
 @dataclass
-class AlmaError(Exception):
-    """Alma refused a call; carries Alma's own errorCode, errorMessage and trackingId (rule A2).
+class AlmaFailure(Exception):
+    """A call to Alma that did not succeed; carries Alma's own errorCode, errorMessage and
+    trackingId (rule A2). Never carries the API key: the adapter builds it from the response
+    body only.
 
-    Never carries the API key: the adapter builds it from the response body only.
+    Two kinds, so that a handler of one never has to let the other through by hand:
+    `AlmaError` is about the record at hand (a refusal, or Alma unavailable beyond retries) and is
+    recorded as that record's failure; `AlmaStop` ends the institution's work for now (the daily
+    quota) and goes up to whoever runs the batch.
     """
 
     institution: str
@@ -245,6 +250,15 @@ class AlmaError(Exception):
         if self.tracking_id:
             parts.append(f"[trackingId {self.tracking_id}]")
         return " ".join(parts)
+
+
+class AlmaError(AlmaFailure):
+    """Alma refused a call, or could not answer it: the failure of the record at hand."""
+
+
+class AlmaStop(AlmaFailure):
+    """No further call to this institution can succeed for now: the run stops and resumes
+    later. Not an `AlmaError`, so `except AlmaError` records a record's failure and lets it by."""
 
 
 class NotFound(AlmaError):
@@ -301,7 +315,7 @@ class RateLimited(TransientAlmaError):
     """429 PER_SECOND_THRESHOLD: too many calls in this second for this institution."""
 
 
-class QuotaExhausted(AlmaError):
+class QuotaExhausted(AlmaStop):
     """429 DAILY_THRESHOLD: the institution's daily API quota is spent; stop until it resets."""
 
 

@@ -32,7 +32,6 @@ from application.shared.alma import (
     AlmaError,
     AlmaItem,
     NotFound,
-    QuotaExhausted,
     RequestGone,
     TransientAlmaError,
     UnknownInstitution,
@@ -269,7 +268,7 @@ class Circulation:
             return await call(self._directory.gateway(institution))
         except UnknownInstitution as unknown:
             raise Refused(f"{what}: {unknown}", institution=institution) from unknown
-        except (TransientAlmaError, QuotaExhausted):
+        except TransientAlmaError:
             raise
         except AlmaError as error:
             message = missing if missing and isinstance(error, NotFound) else None

@@ -27,7 +27,7 @@ from application.scf.inbox.records import (
     Handled,
     error_text,
 )
-from application.shared.alma import AlmaError
+from application.shared.alma import AlmaFailure
 from application.shared.ledger_records import InboxMessage, Outcome
 from application.shared.metrics import Metrics
 
@@ -110,7 +110,7 @@ class MessageFinishing:
                 message=said,
                 inbox_id=message.id,
                 details=details,
-                error_code=failure.error_code if isinstance(failure, AlmaError) else None,
+                error_code=failure.error_code if isinstance(failure, AlmaFailure) else None,
             )
             await uow.commit()
         log.warning("inbox message %s: %s", message.id, said)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from application.scf.items.item_outcomes import ItemResult
 from application.scf.requests.outcomes import Action, ForwardingSummary, RequestOutcome
 from application.scf.sync_jobs import ItemsJobSummary
-from application.shared.alma import AlmaError
+from application.shared.alma import AlmaFailure
 from application.shared.ledger_records import JsonValue, Outcome
 from application.shared.metrics import Metrics
 from domain.scf.institutions import Consortium
@@ -131,7 +131,7 @@ def error_text(error: BaseException, secrets: Iterable[str] = ()) -> str:
     built from response bodies); masking the configured secrets is a second line of defence
     for errors from third-party code.
     """
-    text = str(error) if isinstance(error, AlmaError) else f"{type(error).__name__}: {error}"
+    text = str(error) if isinstance(error, AlmaFailure) else f"{type(error).__name__}: {error}"
     for secret in secrets:
         if len(secret) >= 4:  # masking a one-letter "secret" would shred the message
             text = text.replace(secret, "***")

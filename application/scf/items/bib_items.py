@@ -20,7 +20,6 @@ from application.shared.alma import (
     AlmaError,
     AlmaItem,
     ItemNotFound,
-    QuotaExhausted,
     TransientAlmaError,
 )
 from application.shared.single_flight import BoundedCache, KeyedLocks
@@ -47,7 +46,7 @@ EMPTY = BibItems({}, complete=True)
 
 def is_refusal(error: AlmaError) -> bool:
     """A business answer from Alma (not found, invalid…), as opposed to "try later"."""
-    return not isinstance(error, (TransientAlmaError, QuotaExhausted))
+    return not isinstance(error, TransientAlmaError)
 
 
 async def list_bib_items(gateway: ItemsPort, mms_id: str) -> BibItems:

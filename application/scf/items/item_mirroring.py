@@ -41,7 +41,7 @@ from application.scf.items.item_outcomes import (
 from application.scf.items.mirror_creation import MirrorCreation
 from application.scf.items.scf_catalog import ScfCatalog
 from application.scf.items.transit_loans import TransitLoans
-from application.shared.alma import AlmaError, AlmaItem, ItemNotFound, QuotaExhausted
+from application.shared.alma import AlmaError, AlmaFailure, AlmaItem, ItemNotFound
 from application.shared.ledger_records import MirroredItem, MirrorState
 from domain.scf.institutions import Consortium
 from domain.scf.items.decisions import (
@@ -119,7 +119,8 @@ class ItemMirroring:
         self._dry_run = dry_run
 
     async def mirror(self, item: PublishedItem) -> ItemOutcome:
-        """The outcome for one item. Raises only `QuotaExhausted` before any write for it."""
+        """The outcome for one item. Raises only an `AlmaStop` (the daily quota): the sync
+        stops, and whatever this item had written ahead is finished next time."""
         barcode = item.barcode
         if barcode is None or item.scf_barcode is None:
             return ItemOutcome(item, ItemResult.SKIPPED, ItemAction.NOTHING, NO_BARCODE)
@@ -139,11 +140,9 @@ class ItemMirroring:
         self, item: PublishedItem, action: ItemAction, work: Awaitable[T]
     ) -> T | ItemOutcome:
         """Alma's refusals and transient failures (after the adapter's retries) become the
-        item's failure; the daily quota goes up to stop the whole sync."""
+        item's failure; the daily quota (an `AlmaStop`) goes up to stop the whole sync."""
         try:
             return await work
-        except QuotaExhausted:
-            raise
         except AlmaError as error:
             return self._failed(item, action, alma_reason(error), error)
         except (CannotMirror, DomainError) as error:
@@ -320,8 +319,6 @@ class ItemMirroring:
                 target.mms_id, target.holding_id, target.item_pid, update.body
             )
         except AlmaError as error:
-            if isinstance(error, QuotaExhausted):
-                raise
             return self._failed(item, ItemAction.UPDATE, alma_reason(error), error, target)
         return replace(
             unchanged,
@@ -354,8 +351,6 @@ class ItemMirroring:
         except ItemNotFound:
             return self._gone(item, target, decision)
         except AlmaError as error:
-            if isinstance(error, QuotaExhausted):
-                raise
             return self._failed(item, ItemAction.DELETE, alma_reason(error), error, target)
         return self._gone(item, target, decision, f"deleted {item.scf_barcode}")
 
@@ -395,7 +390,7 @@ class ItemMirroring:
         item: PublishedItem,
         action: ItemAction,
         reason: str,
-        error: AlmaError | None = None,
+        error: AlmaFailure | None = None,
         scf: ScfIds | None = None,
     ) -> ItemOutcome:
         return ItemOutcome(item, ItemResult.FAILED, action, reason, scf=scf, error=error)

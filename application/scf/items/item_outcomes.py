@@ -19,7 +19,7 @@ from application.ports.clock import Clock
 from application.ports.ledger import Ledger
 from application.scf.ports import FailureReports
 from application.scf.reports import ReportName, ReportRow
-from application.shared.alma import AlmaError, AlmaItem
+from application.shared.alma import AlmaFailure, AlmaItem
 from application.shared.ledger_records import JsonValue, MirroredItem, MirrorState, Outcome
 from domain.scf.items.decisions import ItemAction
 from domain.scf.items.published import PublishedItem
@@ -84,7 +84,7 @@ class ItemOutcome:
     loaned: bool = False
     loan_owed: bool = False
     """The mirror exists but its I10 loan failed: the row stays LENDING for the next sync."""
-    error: AlmaError | None = None
+    error: AlmaFailure | None = None
     changed_fields: tuple[str, ...] = ()
 
     @property
@@ -132,7 +132,7 @@ class ItemOutcome:
         return details
 
 
-def alma_reason(error: AlmaError) -> str:
+def alma_reason(error: AlmaFailure) -> str:
     """Alma's own words for a refusal: its message (and code), else the error's summary."""
     if error.error_message:
         code = f" (errorCode {error.error_code})" if error.error_code else ""

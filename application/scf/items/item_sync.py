@@ -10,8 +10,8 @@ attempted, or one of whose items failed only because Alma was unavailable (a tra
 after the adapter's retries), stays unfinished and is processed again next time (I1).
 
 One sync per institution at a time (`InstitutionLocks`); institutions run in parallel. The daily
-API quota (`QuotaExhausted`) stops the institution's sync: no further item is attempted and the
-files not completed stay unfinished, to resume once the quota resets.
+API quota (`QuotaExhausted`, an `AlmaStop`) stops the institution's sync: no further item is
+attempted and the files not completed stay unfinished, to resume once the quota resets.
 
 `dry_run=True` claims nothing and writes nothing, neither to Alma nor to the ledger: it reads the
 files in place and reports, per item, what would happen.
@@ -45,7 +45,7 @@ from application.scf.ports import FailureReports, PublishingFiles
 from application.scf.reports import ReportName, ReportRow
 from application.scf.settings import Settings
 from application.scf.sync_end import record_sync_end
-from application.shared.alma import AlmaError, QuotaExhausted, TransientAlmaError
+from application.shared.alma import AlmaStop, TransientAlmaError
 from application.shared.files import FileError, TransferError
 from application.shared.ledger_records import JsonValue, Outcome
 from domain.scf.items.decisions import is_delete_file
@@ -148,7 +148,7 @@ class _Batch:
         self._results: Counter[ItemResult] = Counter()
         self._plan: dict[int, PlannedItem] = {}
         self._files: dict[int, FileSummary] = {}
-        self._stopped: AlmaError | None = None
+        self._stopped: AlmaStop | None = None
 
     async def run(self) -> ItemSyncSummary:
         pipeline: ItemPipeline | None = None
@@ -245,7 +245,7 @@ class _Batch:
             return
         try:
             outcome = await self._mirroring.mirror(item)
-        except QuotaExhausted as error:
+        except AlmaStop as error:
             self._stop(error)
             run.incomplete = True
             return
@@ -257,7 +257,7 @@ class _Batch:
         self._results[outcome.result] += 1
         if outcome.result is ItemResult.FAILED:
             run.failed += 1
-        if isinstance(outcome.error, QuotaExhausted):
+        if isinstance(outcome.error, AlmaStop):
             self._stop(outcome.error)
             run.incomplete = True
         elif isinstance(outcome.error, TransientAlmaError):
@@ -266,7 +266,7 @@ class _Batch:
             # unfinished and the whole file is processed again (I1), cheaply for done items.
             run.incomplete = True
 
-    def _stop(self, error: AlmaError) -> None:
+    def _stop(self, error: AlmaStop) -> None:
         if self._stopped is None:
             log.warning("items sync %s stopped: %s", self._inst, error)
             self._stopped = error

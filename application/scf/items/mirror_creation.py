@@ -34,7 +34,7 @@ from application.scf.items.item_outcomes import (
 )
 from application.scf.items.scf_catalog import ScfCatalog
 from application.scf.items.transit_loans import TransitLoans
-from application.shared.alma import AlmaError, AlmaItem, BarcodeExists
+from application.shared.alma import AlmaFailure, AlmaItem, BarcodeExists
 from application.shared.ledger_records import MirrorState
 from domain.scf.institutions import RemoteStorage
 from domain.scf.items.decisions import ItemAction
@@ -169,9 +169,10 @@ class MirrorCreation:
         assert outcome.scf is not None
         try:
             await self._loans.lend(user, outcome.scf.item_pid)
-        except AlmaError as error:
+        except AlmaFailure as error:
             # The mirror exists and stays recorded, its loan still owed (I10): the row stays
-            # LENDING and the next sync tries the loan again.
+            # LENDING and the next sync tries the loan again. A quota stop (`AlmaStop`) is caught
+            # too, so that the creation is recorded before the sync stops on it (item_sync).
             message = f"{what}, but the loan to {user} failed: "
             return replace(
                 outcome,

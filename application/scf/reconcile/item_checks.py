@@ -72,8 +72,6 @@ class ItemChecks:
                     barcode, published.get(barcode), rows.get(barcode)
                 )
             except (AlmaError, DomainError) as error:
-                if isinstance(error, QuotaExhausted):
-                    raise
                 failures.append((None, check_failed(self._inst, str(error), barcode=barcode)))
             state.items_checked += 1
             state.tell("checking barcodes", state.items_checked, len(barcodes))
@@ -117,8 +115,6 @@ class ItemChecks:
                     self._state.items_checked += 1
                 cases[case.barcode] = await self._facts.renamed(case, member, target)
             except (AlmaError, DomainError) as error:
-                if isinstance(error, QuotaExhausted):
-                    raise
                 reason = f"looking for its member item by pid: {error}"
                 failures.append((None, check_failed(self._inst, reason, barcode=case.barcode)))
 

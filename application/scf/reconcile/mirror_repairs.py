@@ -36,7 +36,7 @@ from application.scf.reconcile.repair_results import (
     scf_item_of,
 )
 from application.scf.reconcile.report import RepairResult
-from application.shared.alma import AlmaError, ItemNotFound, QuotaExhausted
+from application.shared.alma import AlmaError, AlmaStop, ItemNotFound
 from application.shared.ledger_records import MirrorState, Outcome
 from domain.scf.items.decisions import ItemAction
 from domain.scf.items.item_records import member_fingerprint, updated_scf_item
@@ -77,7 +77,7 @@ class MirrorRepairs:
                 await uow.commit()
         outcome = await self._mirroring.mirror(self._published(case))
         await record_outcome(self._ledger, self._reports, self._clock, outcome, None)
-        if isinstance(outcome.error, QuotaExhausted):
+        if isinstance(outcome.error, AlmaStop):
             raise outcome.error
         if outcome.result is ItemResult.FAILED:
             code = outcome.error.error_code if outcome.error else None
@@ -99,8 +99,6 @@ class MirrorRepairs:
         except ItemNotFound:
             message = f"{mirror} was already gone from the SCF"
         except AlmaError as error:
-            if isinstance(error, QuotaExhausted):
-                raise
             reason = alma_reason(error)
             if scanned and case.row is not None:
                 # The loan is over even though the item stays: R7 must not count it as transit.

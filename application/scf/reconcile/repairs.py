@@ -37,7 +37,7 @@ from application.scf.reconcile.mirror_repairs import MirrorRepairs
 from application.scf.reconcile.repair_results import Repaired, RepairImpossible, repair_failed
 from application.scf.reconcile.request_repairs import RequestRepairs
 from application.scf.requests.forwarding import RequestForwarding
-from application.shared.alma import AlmaError, QuotaExhausted
+from application.shared.alma import AlmaError
 from domain.scf.institutions import Consortium
 from domain.scf.reconciliation import Finding, Repair
 from domain.shared.errors import DomainError
@@ -100,8 +100,6 @@ class ReconcileRepairs:
     async def _guarded(work: Awaitable[Repaired]) -> Repaired:
         try:
             return await work
-        except QuotaExhausted:
-            raise
         except AlmaError as error:
             return repair_failed(alma_reason(error), error.error_code)
         except (CannotMirror, DomainError, RepairImpossible) as error:

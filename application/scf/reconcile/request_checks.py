@@ -7,7 +7,7 @@ from application.ports.ledger import Ledger
 from application.scf.reconcile.cases import RequestCase
 from application.scf.reconcile.facts import ReconcileFacts
 from application.scf.reconcile.run_state import RunState
-from application.shared.alma import AlmaError, QuotaExhausted
+from application.shared.alma import AlmaError
 from application.shared.ledger_records import RequestStatus
 from domain.scf.reconciliation import Finding, check_failed, classify_request
 from domain.shared.errors import DomainError
@@ -32,8 +32,6 @@ async def check_requests(
             case = await facts.request(row)
             work.extend((case, finding) for finding in classify_request(case.facts))
         except (AlmaError, DomainError) as error:
-            if isinstance(error, QuotaExhausted):
-                raise
             failed = check_failed(
                 institution, str(error), barcode=row.barcode, request_id=row.source_request_id
             )

@@ -19,7 +19,7 @@ from application.scf.reconcile.repair_results import (
 )
 from application.scf.requests.forwarding import RequestForwarding
 from application.scf.requests.outcomes import Action
-from application.shared.alma import AlmaError, QuotaExhausted
+from application.shared.alma import AlmaError
 from application.shared.ledger_records import JsonValue, RequestStatus
 from domain.scf.reconciliation import SCF_CANCEL_REASON, Finding, scf_cancel_note
 
@@ -82,7 +82,7 @@ class RequestRepairs:
                 raise RepairImpossible(f"the ledger knows neither bib nor user of {scf_id}")
             message = f"cancelled SCF request {scf_id}: {note}"
         except AlmaError as error:
-            if isinstance(error, QuotaExhausted) or not is_gone(error):
+            if not is_gone(error):
                 raise
             message = f"SCF request {scf_id} was already gone"
 

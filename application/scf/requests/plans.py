@@ -20,7 +20,6 @@ from application.shared.alma import (
     AlmaItem,
     AlmaJson,
     ItemNotFound,
-    QuotaExhausted,
     TransientAlmaError,
 )
 from application.shared.ledger_records import MirrorState
@@ -81,7 +80,7 @@ class Plan:
 
 
 def _transient(error: AlmaError) -> bool:
-    return isinstance(error, (TransientAlmaError, QuotaExhausted))
+    return isinstance(error, TransientAlmaError)
 
 
 class Planner:

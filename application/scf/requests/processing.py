@@ -26,6 +26,8 @@ from application.scf.requests.plans import Plan, Planner, Unforwardable
 from application.scf.requests.records import RequestRecorder, Switch, cancellation_details
 from application.shared.alma import (
     AlmaError,
+    AlmaFailure,
+    AlmaStop,
     QuotaExhausted,
     RequestGone,
     TransientAlmaError,
@@ -242,11 +244,12 @@ class RequestProcessor:
             try:
                 gone = await self._cancel(plan, SWITCHED_TO_REMOTE_STORAGE)
                 switch = Switch(Outcome.OK, SWITCHED_TO_REMOTE_STORAGE.note + gone)
-            except (AlmaError, DomainError) as error:
-                # The SCF request exists, so the outcome stays forwarded; the switch is reported.
-                code = error.error_code if isinstance(error, AlmaError) else None
+            except (AlmaFailure, DomainError) as error:
+                # The SCF request exists, so the outcome stays forwarded and recorded, whatever
+                # stopped the cancel (a quota stop included); the switch is reported.
+                code = error.error_code if isinstance(error, AlmaFailure) else None
                 switch = Switch(Outcome.FAILED, f"RequestSwitched cancel failed: {error}", code)
-                quota = isinstance(error, QuotaExhausted)
+                quota = isinstance(error, AlmaStop)
                 outcome = dataclasses.replace(outcome, quota_exhausted=quota)
         return await self._recorder.record(outcome, request, switch=switch, extra=details)
 

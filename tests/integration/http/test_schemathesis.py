@@ -57,6 +57,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesis.BaseS
 PATHS = document()["paths"]
 # Negative cases need something to get wrong: a query or header parameter, or a body. (schemathesis
 # finds no negative path value it can send; test_audit covers those.)
+TOO_LARGE = 413
+
 CASES = [
     pytest.param(path, method.upper(), mode, id=f"{method.upper()} {path} {mode.value}")
     for path, methods in PATHS.items()
@@ -95,4 +97,9 @@ def call(case: schemathesis.Case) -> None:
         kwargs["data"] = raw
         if case.headers and SIGNATURE_HEADER in case.headers:
             headers[SIGNATURE_HEADER] = sign(WEBHOOK_SECRET, raw)
-    case.call_and_validate(headers=headers, **kwargs)
+    response = case.call(headers=headers, **kwargs)
+    if response.status_code == TOO_LARGE:
+        # The service refuses a body over its limit before reading it: a rejection schemathesis'
+        # negative-data check does not count (its list stops at 429), yet the right answer.
+        return
+    case.validate_response(response, headers=headers)

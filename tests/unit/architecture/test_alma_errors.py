@@ -14,11 +14,13 @@ import pytest
 from adapters.alma_http.error_envelope import Envelope, error_class_for
 from application.shared.alma import (
     AlmaError,
+    AlmaStop,
     AlreadyOnLoan,
     BarcodeExists,
     DuplicateRequest,
     ItemNotFound,
     ItemNotReadyForLoan,
+    QuotaExhausted,
     RequestGone,
 )
 
@@ -72,3 +74,46 @@ def test_the_adapter_names_a_refusal_by_its_code_and_operation(
     operation: str, code: str, expected: type[AlmaError]
 ) -> None:
     assert error_class_for(400, Envelope(code, "message", "t1"), operation) is expected
+
+
+def test_the_daily_quota_is_a_stop_not_a_record_s_failure() -> None:
+    """Issue 14: `except AlmaError` records a record's failure and lets the quota stop by,
+    without every handler re-raising it by hand."""
+    quota = error_class_for(429, Envelope("DAILY_THRESHOLD", "Daily limit", "t1"), "get item")
+    assert quota is QuotaExhausted
+    assert issubclass(quota, AlmaStop)
+    assert not issubclass(quota, AlmaError)
+    per_second = error_class_for(429, Envelope("PER_SECOND_THRESHOLD", "Slow down", "t2"))
+    assert issubclass(per_second, AlmaError)
+
+
+def _names(node: ast.expr | None) -> set[str]:
+    if node is None:
+        return set()
+    if isinstance(node, ast.Tuple):
+        return {n for element in node.elts for n in _names(element)}
+    return {node.id} if isinstance(node, ast.Name) else set()
+
+
+def _lets_through(handler: ast.ExceptHandler) -> bool:
+    """`except QuotaExhausted: raise`, or `if isinstance(e, QuotaExhausted): raise` at the top
+    of an `except AlmaError` handler: the by-hand pass-through AlmaStop made needless."""
+    body = handler.body
+    if _names(handler.type) & {"QuotaExhausted", "AlmaStop"}:
+        return len(body) == 1 and isinstance(body[0], ast.Raise) and body[0].exc is None
+    first = body[0]
+    return (
+        isinstance(first, ast.If)
+        and "QuotaExhausted" in ast.unparse(first.test)
+        and isinstance(first.body[0], ast.Raise)
+    )
+
+
+def test_no_application_module_lets_the_quota_through_by_hand() -> None:
+    offenders = [
+        f"{module.name}:{node.lineno}"
+        for module in sorted(APPLICATION.rglob("*.py"))
+        for node in ast.walk(ast.parse(module.read_text()))
+        if isinstance(node, ast.ExceptHandler) and _lets_through(node)
+    ]
+    assert offenders == []
