@@ -91,6 +91,32 @@ def _listing(key: str, rendered: list[AlmaJson], limit: int, offset: int) -> Alm
     return views.listing(key, rendered[offset : offset + limit], len(rendered))
 
 
+def typed_error(
+    error: errors.AlmaError,
+    institution: str,
+    operation: str,
+    subject: Mapping[str, str],
+    tracking_id: str,
+) -> AlmaFailure:
+    """The state's Alma error as the HTTP adapter would raise it: typed by `error_class_for`
+    (code and operation) or, for a 5xx, `AlmaUnavailable` whatever the code says."""
+    envelope = Envelope(error.code, error.message, tracking_id)
+    error_class: type[AlmaFailure]
+    if error.status >= 500:
+        error_class = AlmaUnavailable
+    else:
+        error_class = error_class_for(error.status, envelope, operation)
+    return error_class(
+        institution,
+        operation,
+        http_status=error.status,
+        error_code=envelope.error_code,
+        error_message=envelope.error_message,
+        tracking_id=envelope.tracking_id,
+        subject=dict(subject),
+    )
+
+
 class InMemoryAlmaGateway:
     """One institution of a `FakeAlmaState`, reached by direct calls on the state."""
 
@@ -141,21 +167,7 @@ class InMemoryAlmaGateway:
         self, error: errors.AlmaError, operation: str, subject: Mapping[str, str]
     ) -> AlmaFailure:
         tracking_id = self._tracking.next(self._state.clock.now())
-        envelope = Envelope(error.code, error.message, tracking_id)
-        error_class: type[AlmaFailure]
-        if error.status >= 500:
-            error_class = AlmaUnavailable  # as the HTTP client does, whatever the code says
-        else:
-            error_class = error_class_for(error.status, envelope, operation)
-        return error_class(
-            self.institution,
-            operation,
-            http_status=error.status,
-            error_code=envelope.error_code,
-            error_message=envelope.error_message,
-            tracking_id=envelope.tracking_id,
-            subject=dict(subject),
-        )
+        return typed_error(error, self.institution, operation, subject, tracking_id)
 
     def _bib_json(self, bib: Bib) -> AlmaJson:
         # As routes_bibs: a bib carries the number of active requests on it.

@@ -26,7 +26,6 @@ from adapters.alma_http.courses import (
     full_course,
     year_query,
 )
-from adapters.alma_http.error_envelope import Envelope, error_class_for
 from adapters.alma_http.holdings import (
     GET_HOLDING_RECORD,
     LIST_HOLDINGS,
@@ -49,6 +48,7 @@ from adapters.alma_http.requests_kit import Params, check_limit, each_record, em
 from adapters.alma_http.sets import LIST_SET_MEMBERS, members_page, sets_error
 from adapters.fake_alma import errors, routes_analytics, routes_jobs, routes_sets, views
 from adapters.fake_alma.errors import TrackingIds
+from adapters.fake_alma.memory_gateway import typed_error
 from adapters.fake_alma.state import FakeAlmaState
 from application.ports.alma.analytics import (
     DEFAULT_ANALYTICS_PAGE,
@@ -62,7 +62,6 @@ from application.ports.alma.sets import MAX_SET_PAGE, SetMember
 from application.shared.alma import (
     AlmaError,
     AlmaFailure,
-    AlmaUnavailable,
     Page,
     UnknownInstitution,
 )
@@ -123,21 +122,7 @@ class _Twin:
         self, error: errors.AlmaError, operation: str, subject: Mapping[str, str]
     ) -> AlmaFailure:
         tracking_id = self._tracking.next(self._state.clock.now())
-        envelope = Envelope(error.code, error.message, tracking_id)
-        error_class: type[AlmaFailure]
-        if error.status >= 500:
-            error_class = AlmaUnavailable  # as the HTTP client does, whatever the code says
-        else:
-            error_class = error_class_for(error.status, envelope)
-        return error_class(
-            self.institution,
-            operation,
-            http_status=error.status,
-            error_code=envelope.error_code,
-            error_message=envelope.error_message,
-            tracking_id=envelope.tracking_id,
-            subject=dict(subject),
-        )
+        return typed_error(error, self.institution, operation, subject, tracking_id)
 
 
 class MemoryHoldingsReader(_Twin):
