@@ -18,8 +18,9 @@ Two members publish, one archive each (`.tar.gz`, as Alma's publishing writes th
 The two syncs run one after the other, not at once. The SCF is one institution with one 25/s
 ceiling shared by every member's sync, and it is the bottleneck, so running them together would
 take the same total time; apart, each phase's items/s and call rate are its own, and the new
-items can be compared with the Java model. Each phase is timed from `ItemSync.run` to its return
-(fetching, unpacking and parsing the archive included). Calls are counted from the fake's call
+items can be compared with the Java model. Each phase is timed from `SyncJobs.items_job` to its
+return: the JobRunner's run and its record per item and file, fetching, unpacking and parsing the
+archive included. Calls are counted from the fake's call
 log, split by institution: "SCF calls" are the calls the SCF admitted (429s are counted apart),
 and the achieved SCF call rate is those calls divided by the phase's wall time, printed as a
 fraction of 25/s. The throttle itself allows 25 starts per 1.02 s (ADR 0004), i.e. 0.980 of the
@@ -79,7 +80,7 @@ from typing import Any
 
 import httpx
 
-from entrypoints.bridge_wiring import item_sync
+from entrypoints.bridge_wiring import sync_jobs
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
@@ -275,7 +276,8 @@ class BridgeRig:
 
 
 async def sync(bridge: BridgePorts, institution: str, expect: str, items: int) -> ItemSyncSummary:
-    summary = await item_sync(bridge).run(institution)
+    # Through the JobRunner, as the worker runs it: the run and its records are measured too.
+    summary = (await sync_jobs(bridge).items_job(institution)).items
     if getattr(summary, expect) != items:
         counts = {result.value: n for result, n in summary.counts.items()}
         raise SystemExit(f"{institution}: expected {items} {expect}, got {counts}")

@@ -29,6 +29,7 @@ from application.scf.requests.forwarding import RequestForwarding, TransientRetr
 from application.scf.settings import Settings
 from application.scf.sync_jobs import SyncJobs
 from application.shared.ledger_records import TransferKind
+from application.shared.runs import JobRunner
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,15 @@ def reconciliation(
 
 
 def sync_jobs(ports: BridgePorts) -> SyncJobs:
-    """One items sync and one requests sync whose locks every message shares (W4, R7)."""
-    return SyncJobs(item_sync(ports), request_forwarding(ports))
+    """One items sync and one requests sync whose locks every message shares (W4, R7), each
+    run by the `JobRunner` as a run with its records (B1)."""
+    return SyncJobs(
+        item_sync(ports),
+        request_forwarding(ports),
+        JobRunner(ports.ledger, ports.clock, ports.ledger),
+        ports.settings,
+        ports.work_dir / "runs",
+    )
 
 
 def bridge_handlers(ports: BridgePorts) -> BridgeHandlers:

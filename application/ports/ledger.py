@@ -295,6 +295,11 @@ class Ledger(Protocol):
         released when the holder dies. Within one process the callers' own locks exclude."""
         ...
 
+    def try_exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Hold `name` for the block if no one else does (yields True), else yield False at
+        once: the `JobRunner`'s one run of a workflow at a time (B1, `WorkflowLock`)."""
+        ...
+
     def unit_of_work(self) -> LedgerUnitOfWork:
         """A new unit of work, to be entered with `async with`."""
         ...

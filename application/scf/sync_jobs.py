@@ -1,17 +1,25 @@
 """The two jobs a member's `JOB_END` starts, as the worker and the CLI run them (W4, R7).
 
-An items sync is followed by a retry of that institution's requests that were waiting for their
-item to be mirrored (rule R7): the mirror they waited for may have just been created.
+Each sync runs through the `JobRunner` (`sync_runs`), so it is a run with its records. An items
+sync is followed by a retry of that institution's requests that were waiting for their item to
+be mirrored (rule R7): the mirror they waited for may have just been created.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from application.scf.items.item_sync import ItemSync
 from application.scf.items.item_sync_summary import ItemSyncSummary
+from application.scf.members import member_code
 from application.scf.requests.forwarding import RequestForwarding
 from application.scf.requests.outcomes import ForwardingSummary
+from application.scf.settings import Settings
+from application.scf.sync_runs import ItemsSyncRun, RequestsSyncRun
+from application.shared.run_context import Workflow
+from application.shared.run_records import RunTrigger
+from application.shared.runs import JobRunner, LockPolicy, RunCrashed
 
 
 @dataclass(frozen=True)
@@ -25,17 +33,62 @@ class ItemsJobSummary:
 class SyncJobs:
     """One `ItemSync` and one `RequestForwarding` per bridge, so their locks are shared."""
 
-    def __init__(self, items: ItemSync, requests: RequestForwarding) -> None:
+    def __init__(
+        self,
+        items: ItemSync,
+        requests: RequestForwarding,
+        runner: JobRunner,
+        settings: Settings,
+        runs_dir: Path,
+    ) -> None:
         self.items = items
         self.requests = requests
+        self._runner = runner
+        self._settings = settings
+        self._runs_dir = runs_dir
 
-    async def items_job(self, institution: str, *, dry_run: bool = False) -> ItemsJobSummary:
+    async def items_job(
+        self,
+        institution: str,
+        *,
+        dry_run: bool = False,
+        trigger: RunTrigger = RunTrigger.WEBHOOK,
+    ) -> ItemsJobSummary:
         """Items sync (I1–I13), then forward or cancel requests waiting for a mirror (R7)."""
-        items = await self.items.run(institution, dry_run=dry_run)
+        sync = ItemsSyncRun(self.items, institution)
+        await self._run(sync, institution, dry_run, trigger)
+        assert sync.summary is not None
         if dry_run:
-            return ItemsJobSummary(items, None)
-        return ItemsJobSummary(items, await self.requests.retry_waiting(institution))
+            return ItemsJobSummary(sync.summary, None)
+        return ItemsJobSummary(sync.summary, await self.requests.retry_waiting(institution))
 
-    async def requests_job(self, institution: str, *, dry_run: bool = False) -> ForwardingSummary:
+    async def requests_job(
+        self,
+        institution: str,
+        *,
+        dry_run: bool = False,
+        trigger: RunTrigger = RunTrigger.WEBHOOK,
+    ) -> ForwardingSummary:
         """Requests sync (R1–R8)."""
-        return await self.requests.run(institution, dry_run=dry_run)
+        sync = RequestsSyncRun(self.requests, institution)
+        await self._run(sync, institution, dry_run, trigger)
+        assert sync.summary is not None
+        return sync.summary
+
+    async def _run(
+        self, sync: Workflow, institution: str, dry_run: bool, trigger: RunTrigger
+    ) -> None:
+        code = member_code(self._settings.consortium, institution)
+        try:
+            await self._runner.run(
+                sync,
+                out_dir=self._runs_dir / sync.name / code,
+                options={"institution": code},
+                dry_run=dry_run,
+                trigger=trigger,
+                lock=LockPolicy.WORKFLOW_HOLDS_ITS_OWN,
+            )
+        except RunCrashed as crashed:
+            # The run is recorded failed; the worker's retries and the command's message act on
+            # the sync's own error, as they did before the runner.
+            raise crashed.__cause__ or crashed from None

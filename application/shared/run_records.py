@@ -38,12 +38,14 @@ class RunStatus(StrEnum):
 
 
 class RunTrigger(StrEnum):
-    """Who started a run (B1): an operator's command, the scheduler, a replay or a resume (B5)."""
+    """Who started a run (B1): an operator's command, the scheduler, a replay, a resume (B5), or
+    a member's webhook (an SCF sync started by `JOB_END`)."""
 
     CLI = "cli"
     SCHEDULE = "schedule"
     REPLAY = "replay"
     RESUME = "resume"
+    WEBHOOK = "webhook"
 
 
 class RecordOutcome(StrEnum):

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from application.ports.clock import Clock
@@ -33,6 +35,7 @@ from application.shared.run_records import (
 
 __all__ = [
     "JobRunner",
+    "LockPolicy",
     "RunCrashed",
     "RunFailed",
     "RunRefused",
@@ -41,6 +44,19 @@ __all__ = [
 ]
 
 _DONE = (RecordOutcome.OK, RecordOutcome.SKIPPED)
+
+
+class LockPolicy(StrEnum):
+    """Which lock keeps two runs of a workflow apart (ADR 0010)."""
+
+    REFUSE_WHEN_BUSY = "refuse when busy"
+    """The runner's own lock `workflow:NAME`: a second run is refused with WorkflowBusy (B1)."""
+    WORKFLOW_HOLDS_ITS_OWN = "workflow holds its own"
+    """The workflow waits for a lock it shares with other work (an SCF member's items sync and
+    reconciliation share one per institution): a second JOB_END waits its turn, never refused,
+    since refusing would leave the files that arrived meanwhile until the next webhook."""
+
+
 _REASON_LENGTH = 500
 
 
@@ -60,6 +76,7 @@ class _Plan:
     dry_run: bool
     out_dir: Path
     resumed_from: int | None = None
+    lock: LockPolicy = LockPolicy.REFUSE_WHEN_BUSY
 
 
 class JobRunner:
@@ -88,12 +105,13 @@ class JobRunner:
         options: Mapping[str, JsonValue] | None = None,
         dry_run: bool = False,
         trigger: RunTrigger = RunTrigger.CLI,
+        lock: LockPolicy = LockPolicy.REFUSE_WHEN_BUSY,
     ) -> RunResult:
         """Run `workflow` once; `options` are stored without secrets for a later resume (B5).
 
         Raises WorkflowBusy, RunRefused, or RunCrashed (the run recorded failed).
         """
-        plan = _Plan(RunTrigger(trigger), safe_options(options), dry_run, out_dir)
+        plan = _Plan(RunTrigger(trigger), safe_options(options), dry_run, out_dir, lock=lock)
         return await self._execute(workflow, plan, {}, {})
 
     async def resume(self, run_id: int, workflow: Workflow) -> RunResult:
@@ -132,7 +150,7 @@ class JobRunner:
         done: dict[tuple[str, str], RunRecord],
         inputs: dict[str, tuple[int, str]],
     ) -> RunResult:
-        async with self._lock.try_exclusive(f"workflow:{workflow.name}") as held:
+        async with self._turn(workflow, plan.lock) as held:
             if not held:
                 raise WorkflowBusy(workflow.name)
             out_dir = await _create(plan.out_dir)
@@ -169,6 +187,11 @@ class JobRunner:
         if crash is not None:
             raise RunCrashed(ended, reason or "") from crash
         return RunResult(ended, failures, notify_failures)
+
+    def _turn(self, workflow: Workflow, lock: LockPolicy) -> AbstractAsyncContextManager[bool]:
+        if lock is LockPolicy.WORKFLOW_HOLDS_ITS_OWN:
+            return nullcontext(True)
+        return self._lock.try_exclusive(f"workflow:{workflow.name}")
 
     async def _start(self, workflow: str, plan: _Plan, out_dir: Path) -> JobRun:
         async with self._ledger.unit_of_work() as uow:

@@ -30,6 +30,7 @@ from application.shared.ledger_records import (
     TransferKind,
     TransferStatus,
 )
+from application.shared.run_records import RunTrigger
 from entrypoints.bridge_wiring import request_forwarding, sync_jobs
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.cli.output import make_console
@@ -192,11 +193,11 @@ async def _file(container: Container, file_id: int, *, run: bool, force: bool) -
             return
         jobs = sync_jobs(bridge)
         if record.kind is TransferKind.ITEMS:
-            summary = await jobs.items_job(code)
+            summary = await jobs.items_job(code, trigger=RunTrigger.REPLAY)
             print_items(console, summary, show=20)
             ok = items_ok(summary)
         else:
-            requests = await jobs.requests_job(code)
+            requests = await jobs.requests_job(code, trigger=RunTrigger.REPLAY)
             print_requests(console, requests, show=20)
             ok = requests_ok(requests)
     raise typer.Exit(ExitCode.OK if ok else ExitCode.WORK_FAILED)

@@ -20,6 +20,7 @@ from application.scf.items.item_sync_summary import ItemSyncSummary
 from application.scf.requests.outcomes import ForwardingSummary
 from application.scf.settings import Settings
 from application.scf.sync_jobs import ItemsJobSummary, SyncJobs
+from application.shared.run_records import RunTrigger
 from entrypoints.bridge_wiring import sync_jobs
 from entrypoints.cli.exit_codes import ExitCode
 from entrypoints.cli.output import make_console
@@ -146,7 +147,7 @@ async def _items(container: Container, institution: str, *, dry_run: bool, show:
         container,
         institution,
         "items sync",
-        lambda jobs, code: jobs.items_job(code, dry_run=dry_run),
+        lambda jobs, code: jobs.items_job(code, dry_run=dry_run, trigger=RunTrigger.CLI),
         dry_run=dry_run,
     )
     print_items(console, summary, show=show)
@@ -158,7 +159,7 @@ async def _requests(container: Container, institution: str, *, dry_run: bool, sh
         container,
         institution,
         "requests sync",
-        lambda jobs, code: jobs.requests_job(code, dry_run=dry_run),
+        lambda jobs, code: jobs.requests_job(code, dry_run=dry_run, trigger=RunTrigger.CLI),
         dry_run=dry_run,
     )
     print_requests(console, summary, show=show)

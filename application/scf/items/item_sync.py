@@ -37,6 +37,12 @@ from application.scf.items.institution_locks import (
 from application.scf.items.item_mirroring import mirroring_for
 from application.scf.items.item_outcomes import ItemResult, record_outcome
 from application.scf.items.item_pipeline import FileRun, ItemPipeline, Pacing
+from application.scf.items.item_run_records import (
+    FILE_RECORD,
+    ITEM_RECORD,
+    RUN_OUTCOMES,
+    file_record,
+)
 from application.scf.items.item_sources import ItemFile, ItemSources
 from application.scf.items.item_sync_summary import FileSummary, ItemSyncSummary, PlannedItem, tally
 from application.scf.items.transit_loans import LoanRetry, TransitLoans
@@ -48,6 +54,7 @@ from application.scf.sync_end import record_sync_end
 from application.shared.alma import AlmaStop, TransientAlmaError
 from application.shared.files import FileError, TransferError
 from application.shared.ledger_records import JsonValue, Outcome
+from application.shared.run_context import RunContext
 from domain.scf.items.decisions import is_delete_file
 from domain.scf.items.published import PublishedItem
 
@@ -90,22 +97,34 @@ class ItemSync:
         self._loan_retry = loan_retry
         self._locks = locks or ITEM_SYNC_LOCKS
 
-    async def run(self, institution: str, *, dry_run: bool = False) -> ItemSyncSummary:
-        """Process every file waiting for this institution; a dry run only reports."""
+    async def run(
+        self, institution: str, *, dry_run: bool = False, records: RunContext | None = None
+    ) -> ItemSyncSummary:
+        """Process every file waiting for this institution; a dry run only reports.
+
+        With `records` (the run the `JobRunner` opened), every item and file is also a run
+        record as soon as it is done (B1): what `almabridge runs show` lists.
+        """
         code = member_code(self.settings.consortium, institution)
         if dry_run:
-            return await _Batch(self, code, self._loan_retry, dry_run=True).run()
+            return await _Batch(self, code, self._loan_retry, records, dry_run=True).run()
         # One sync of a member at a time in this process, then across every process sharing
         # the ledger (A4: several workers on PostgreSQL).
         async with self._locks.hold(code), self.ledger.exclusive(items_sync_lock(code)):
-            return await _Batch(self, code, self._loan_retry, dry_run=False).run()
+            return await _Batch(self, code, self._loan_retry, records, dry_run=False).run()
 
 
 class _Batch:
     """One run of the sync: its caches, pipeline, tallies and files."""
 
     def __init__(
-        self, sync: ItemSync, institution: str, loan_retry: LoanRetry | None, *, dry_run: bool
+        self,
+        sync: ItemSync,
+        institution: str,
+        loan_retry: LoanRetry | None,
+        records: RunContext | None,
+        *,
+        dry_run: bool,
     ) -> None:
         settings = sync.settings
         remote_storage = settings.consortium.remote_storage
@@ -116,6 +135,7 @@ class _Batch:
         self._clock = sync.clock
         self._inst = institution
         self._dry_run = dry_run
+        self._records = records
         self._ignore_deletes = settings.consortium.ignore_delete_files
         self._sources = ItemSources(
             sync.ledger,
@@ -254,6 +274,11 @@ class _Batch:
             self._plan[position] = planned
         else:
             await record_outcome(self._ledger, self._reports, self._clock, outcome, run.file_id)
+        if self._records is not None:
+            key = item.barcode or f"{run.name} #{position}"
+            await self._records.record(
+                ITEM_RECORD, key, RUN_OUTCOMES[outcome.result], outcome.message
+            )
         self._results[outcome.result] += 1
         if outcome.result is ItemResult.FAILED:
             run.failed += 1
@@ -290,6 +315,8 @@ class _Batch:
         if status != "unfinished":
             await self._sources.discard(self._sources.unpack_dir(file, position))
         self._files[position] = FileSummary(run.name, status, run.total, run.failed, run.failure)
+        if self._records is not None:
+            await self._records.record(FILE_RECORD, run.name, *file_record(self._files[position]))
 
     async def _record_end(self, summary: ItemSyncSummary) -> None:
         counts: dict[str, JsonValue] = {result.value: n for result, n in summary.counts.items()}
