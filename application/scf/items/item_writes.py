@@ -1,0 +1,122 @@
+"""The writes of one item's plan: the SCF calls that carry out what `ItemMirroring.plan` decided.
+
+`MirrorCreation` creates a mirror and makes its loan (I7–I10), writing the ledger row it owes
+ahead; an update is one PUT (I11), a delete one DELETE (I12), and a deleted mirror is forgotten
+by the batch's `ScfCatalog`. Reads happen here only where a write has made them necessary: a
+creation that finds the barcode under another bib adopts that item (I11), and a mirror whose
+owed loan was just made is updated as usual (I11).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import assert_never
+
+from application.ports.alma.items import ItemsPort
+from application.scf.items.item_outcomes import ItemOutcome, ItemResult, alma_reason
+from application.scf.items.item_plans import (
+    CompleteLoan,
+    Create,
+    Delete,
+    Gone,
+    Ready,
+    Update,
+    WritePlan,
+    deleted,
+    failed,
+    plan_update,
+    updated,
+)
+from application.scf.items.mirror_creation import MirrorCreation
+from application.scf.items.scf_catalog import ScfCatalog
+from application.shared.alma import AlmaError, AlmaItem, ItemNotFound
+from domain.scf.items.decisions import ItemAction, ItemDecision
+from domain.scf.items.published import PublishedItem
+
+
+class MirrorWrites:
+    """Carries out the plans of one member institution's items within one batch."""
+
+    def __init__(self, *, scf: ItemsPort, catalog: ScfCatalog, creation: MirrorCreation) -> None:
+        self._scf = scf
+        self._catalog = catalog
+        self._creation = creation
+
+    async def apply(self, plan: WritePlan) -> ItemOutcome:
+        """The outcome of the plan's writes; Alma's errors go up to the caller's guard, but for
+        those a write turns into the item's outcome (a refused PUT or DELETE)."""
+        match plan:
+            case Create():
+                return await self._create(plan)
+            case CompleteLoan():
+                return await self._complete_loan(plan)
+            case Update():
+                return await self._update(plan)
+            case Delete():
+                return await self._delete(plan)
+            case Gone():
+                return self._gone(plan)
+            case _:
+                assert_never(plan)
+
+    async def _create(self, plan: Create) -> ItemOutcome:
+        """I7–I10, or I11 when Alma already has the mirror under another bib."""
+        made = await self._creation.create(plan.item, plan.member)
+        if isinstance(made, AlmaItem):
+            # The mirror exists under another bib (e.g. made by the Java app): adopt it.
+            return await self._refresh(plan.item, plan.decision, made, plan.member)
+        return made
+
+    async def _complete_loan(self, plan: CompleteLoan) -> ItemOutcome:
+        """I10 for a mirror created earlier whose loan is still owed, then I11 as usual."""
+        lent = await self._creation.complete_loan(plan.item, plan.member, plan.target)
+        if lent.result is ItemResult.FAILED:
+            return lent  # the row stays LENDING: the next sync tries again
+        refreshed = await self._refresh(plan.item, plan.decision, plan.scf_item, plan.member)
+        if refreshed.result is ItemResult.UPDATED:
+            return replace(refreshed, loaned=True, message=f"{lent.message}; {refreshed.message}")
+        if refreshed.result is ItemResult.FAILED:
+            # Lent, but the update failed: no fingerprint, so the next sync updates again.
+            return replace(
+                lent,
+                result=ItemResult.FAILED,
+                message=f"{lent.message}, but {refreshed.message}",
+                fingerprint=None,
+                error=refreshed.error,
+            )
+        return lent
+
+    async def _refresh(
+        self, item: PublishedItem, decision: ItemDecision, scf_item: AlmaItem, member: AlmaItem
+    ) -> ItemOutcome:
+        """I11 over an SCF item a write brought up: PUT only a real change."""
+        step = plan_update(item, decision, scf_item, member)
+        return step.outcome if isinstance(step, Ready) else await self._update(step)
+
+    async def _update(self, plan: Update) -> ItemOutcome:
+        """I11: the PUT; Alma's refusal is the failure's reason."""
+        target = plan.target
+        try:
+            await self._scf.update_item(
+                target.mms_id, target.holding_id, target.item_pid, plan.update.body
+            )
+        except AlmaError as error:
+            return failed(plan.item, ItemAction.UPDATE, alma_reason(error), error, target)
+        return updated(plan)
+
+    async def _delete(self, plan: Delete) -> ItemOutcome:
+        """I12: delete `{b}X`; Alma's refusal (e.g. on loan) is the failure's reason."""
+        target = plan.target
+        try:
+            await self._scf.delete_item(target.mms_id, target.holding_id, target.item_pid)
+        except ItemNotFound:
+            return self._gone(plan)
+        except AlmaError as error:
+            return failed(plan.item, ItemAction.DELETE, alma_reason(error), error, target)
+        return self._gone(plan, f"deleted {plan.item.scf_barcode}")
+
+    def _gone(self, plan: Delete | Gone, done: str | None = None) -> ItemOutcome:
+        """The mirror is gone from the SCF: `done` by this delete, or already."""
+        assert plan.item.scf_barcode is not None
+        self._catalog.forget_mirror(plan.item.scf_barcode)
+        return deleted(plan, done)
