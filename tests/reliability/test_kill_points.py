@@ -52,7 +52,13 @@ from tests.e2e.harness import (
     until,
     wait_taken_up,
 )
-from tests.integration.ledger.support import FakeClock, postgres_schema, sqlite_file_url
+from tests.integration.ledger.support import (
+    TEST_DATABASE_ENV,
+    FakeClock,
+    postgres_base_url,
+    postgres_schema,
+    sqlite_file_url,
+)
 from tests.reliability import tally
 from tests.reliability.kill_support import (
     ITEMS,
@@ -247,6 +253,10 @@ LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 async def test_sigkill_at_ten_points_of_items_and_requests_loses_and_duplicates_nothing(
     tmp_path: Path, backend: str
 ) -> None:
+    if backend == "postgresql" and postgres_base_url() is None:
+        # Skipped here, not inside the task group: a skip wrapped in an exception group breaks
+        # pytest's summary of skips and fails the whole session.
+        pytest.skip(f"{TEST_DATABASE_ENV} is not set")
     async with asyncio.TaskGroup() as group:
         plain = group.create_task(_run(tmp_path / "reference", backend, kills=0))
         killing = group.create_task(_run(tmp_path / "killed", backend, kills=KILLS))
