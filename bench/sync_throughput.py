@@ -648,7 +648,7 @@ def report(
         print(line(java))
     print("-" * len(header))
     print(
-        "SCF/s = SCF calls admitted / wall time of ItemSync.run; of 25/s = SCF/s / 25; "
+        "SCF/s = SCF calls admitted / wall time of SyncJobs.items_job; of 25/s = SCF/s / 25; "
         "busy/s = SCF calls / (last SCF call - first); 429s = both institutions; in flight = "
         f"most items at once (threads for Java); the bridge's floor is {args.threads}"
     )
