@@ -34,8 +34,10 @@ def demo_command(
     Starts a fake Alma (members 01AAA_AB and 01AAA_CD, the SCF 01AAA_RS), an SFTP server and
     the service with its worker on a SQLite ledger, all on 127.0.0.1. Then plays Alma: a
     publishing archive and a request file with their JOB_END webhooks, a LOAN_RETURNED and a
-    REQUEST_CANCELED from the SCF. Prints what the ledger says happened, and where the ledger
-    and the logs are; stops everything it started. Takes a few seconds.
+    REQUEST_CANCELED from the SCF. Then runs a WEST holdings export of 01AAA_AB (`almabridge
+    run west-holdings`) on the same fake Alma and ledger and names its three files. Prints what
+    the ledger says happened, and where the ledger and the logs are; stops everything it
+    started. Takes a few seconds.
 
     Exit code 0 when the bridge did everything expected, 1 otherwise (the table says what).
 
@@ -76,6 +78,8 @@ def demo_command(
         console.print(f"         backed up over SFTP to {outcome.backup} (log_backup)")
     console.print(f"config:  {paths.conf} (generated secrets: not shown)", highlight=False)
     missing = outcome.happened.missing()
+    if outcome.west is None or not outcome.west.as_expected():
+        missing.append("a WEST export with its two holdings kept and three files")
     if outcome.leftovers:
         missing.append(f"a clean stop (still running: {', '.join(outcome.leftovers)})")
     elapsed = time.monotonic() - started

@@ -5,7 +5,8 @@ ledger on SQLite) start on 127.0.0.1 random ports. The demo then acts as Alma: i
 publishing archive and a request file of 01AAA_AB on the SFTP server, sends the signed JOB_END
 webhooks, has the SCF desk return a mirror's loan and cancel a forwarded request, and sends the
 LOAN_RETURNED and REQUEST_CANCELED that follow. After each webhook it waits (bounded) until the
-worker has emptied the inbox. Then it prints what the ledger says happened and stops everything.
+worker has emptied the inbox. Then it runs a WEST holdings export of 01AAA_AB on the same fake
+Alma and ledger (`west_step`), prints what the ledger says happened and stops everything.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from entrypoints.demo.setup import (
     service_environ,
     write_conf,
 )
+from entrypoints.demo.west_step import WestStep, run_west_step
 from entrypoints.log_backup_runtime import install_log_file
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,8 @@ class DemoOutcome:
     backup: str | None
     leftovers: tuple[str, ...] = ()
     """Tasks still running once everything was stopped (none, or the demo failed its promise)."""
+    west: WestStep | None = None
+    """The WEST holdings export run on the same fake Alma (issue 15)."""
 
 
 class Demo:
@@ -117,9 +121,10 @@ class Demo:
             desk = ScfDesk(client, gateway, API_KEYS[SCF], SCF_LIBRARY, SCF_DESK)
             webhook = _Webhooks(client, f"{bridge_url}/webhook", self.secrets.webhook, ledger)
             await self._play(webhook, desk, ledger)
+            west = await run_west_step(self.paths.root, self.state, gateway, ledger, self.say)
             happened = await read_back(ledger)
             backup = await self._back_up_logs(container)
-        return DemoOutcome(happened, self.paths, backup)
+        return DemoOutcome(happened, self.paths, backup, west=west)
 
     async def _play(self, webhook: _Webhooks, desk: ScfDesk, ledger: Ledger) -> None:
         self.drop_publishing_archive()

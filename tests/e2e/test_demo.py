@@ -1,7 +1,8 @@
 """`almabridge demo`, the README's main command: run as a user would, on a fresh machine.
 
-It must finish well under a minute, exit 0, show what the bridge did, say where the ledger and
-logs are, print no secret, and leave nothing listening.
+It must finish well under a minute, exit 0, show what the bridge did (the SCF bridge, then a WEST
+holdings export), say where the ledger and logs are, print no secret, and leave nothing
+listening.
 """
 
 from __future__ import annotations
@@ -68,6 +69,15 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_running(tmp_path: Path) -> 
     for label, count in rows.items():
         assert re.search(rf"│ {re.escape(label)} +│ {count} +│", output), label
     assert "AB 0003+4&5#6 -> AB 0003+4&5#6X" in output
+    # Issue 15: the WEST step, its counts (H2, H4) and its three files (H5).
+    assert re.search(
+        r"WEST holdings export of 01AAA_AB \(4 MMS ids\): run \d+ ok, 2 holdings kept, 3 skipped",
+        output,
+    )
+    demo_west = tmp_path / "demo" / "west-holdings"
+    for suffix in ("xml", "mrc", "report.csv"):
+        (named,) = demo_west.glob(f"wau.alma.archived.*.{suffix}")
+        assert str(named) in output
     assert "demo OK in" in output
 
     demo = tmp_path / "demo"
