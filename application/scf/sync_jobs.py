@@ -30,22 +30,16 @@ class ItemsJobSummary:
     waiting_requests: ForwardingSummary | None
 
 
+@dataclass(frozen=True)
 class SyncJobs:
-    """One `ItemSync` and one `RequestForwarding` per bridge, so their locks are shared."""
+    """One `ItemSync` and one `RequestForwarding` per bridge, so their locks are shared; the
+    runner records each sync as a run, its output folder under `runs_dir`."""
 
-    def __init__(
-        self,
-        items: ItemSync,
-        requests: RequestForwarding,
-        runner: JobRunner,
-        settings: Settings,
-        runs_dir: Path,
-    ) -> None:
-        self.items = items
-        self.requests = requests
-        self._runner = runner
-        self._settings = settings
-        self._runs_dir = runs_dir
+    items: ItemSync
+    requests: RequestForwarding
+    runner: JobRunner
+    settings: Settings
+    runs_dir: Path
 
     async def items_job(
         self,
@@ -78,11 +72,11 @@ class SyncJobs:
     async def _run(
         self, sync: Workflow, institution: str, dry_run: bool, trigger: RunTrigger
     ) -> None:
-        code = member_code(self._settings.consortium, institution)
+        code = member_code(self.settings.consortium, institution)
         try:
-            await self._runner.run(
+            await self.runner.run(
                 sync,
-                out_dir=self._runs_dir / sync.name / code,
+                out_dir=self.runs_dir / sync.name / code,
                 options={"institution": code},
                 dry_run=dry_run,
                 trigger=trigger,
