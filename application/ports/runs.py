@@ -18,6 +18,7 @@ from application.shared.run_records import (
     FileDigest,
     FileRole,
     JobRun,
+    RecordEntry,
     RecordOutcome,
     RunDetail,
     RunRecord,
@@ -58,6 +59,12 @@ class RunRepository(Protocol):
         Idempotent per (run, kind, key): recording a key again keeps one row, holding the latest
         outcome, reason and detail. LedgerRecordNotFound when there is no such run.
         """
+        ...
+
+    async def record_many(self, run_id: int, kind: str, entries: Sequence[RecordEntry]) -> None:
+        """`record` for many keys of one kind at once, as one write (a workflow of a million
+        records, O1–O7): the same rows and counts as recording each in turn, a key given twice
+        keeping its last entry. LedgerRecordNotFound when there is no such run."""
         ...
 
     async def add_file(self, run_id: int, role: FileRole, digest: FileDigest) -> JobRun:

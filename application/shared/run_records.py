@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from application.shared.ledger_records import JsonValue
+from application.shared.ledger_records import JsonObject, JsonValue
 
 __all__ = [
     "FileDigest",
     "FileRole",
     "JobRun",
+    "RecordEntry",
     "RecordOutcome",
     "RunCounts",
     "RunDetail",
@@ -128,3 +129,14 @@ class RunDetail:
 
     run: JobRun
     failures: tuple[RunRecord, ...]
+
+
+@dataclass(frozen=True)
+class RecordEntry:
+    """One record of a batch written with `RunRepository.record_many` (B1): its key, outcome,
+    a reason naming it, and details."""
+
+    key: str
+    outcome: RecordOutcome
+    reason: str
+    detail: JsonObject | None = None

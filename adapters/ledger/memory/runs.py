@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -13,6 +13,7 @@ from application.shared.run_records import (
     FileDigest,
     FileRole,
     JobRun,
+    RecordEntry,
     RecordOutcome,
     RunCounts,
     RunDetail,
@@ -89,6 +90,12 @@ class MemoryRunRepository:
             counts = _counted(counts, previous.outcome, -1)
         state.runs[run_id] = replace(run, counts=counts)
         return record
+
+    async def record_many(self, run_id: int, kind: str, entries: Sequence[RecordEntry]) -> None:
+        """`record` of each entry in turn (the memory twin has no round trips to save)."""
+        self._run(run_id)
+        for entry in entries:
+            await self.record(run_id, kind, entry.key, entry.outcome, entry.reason, entry.detail)
 
     async def add_file(self, run_id: int, role: FileRole, digest: FileDigest) -> JobRun:
         """Name an input or output of the run with its sha256; a name given again is replaced."""

@@ -10,6 +10,7 @@ from application.shared.ledger_records import LedgerRecordNotFound
 from application.shared.run_records import (
     FileDigest,
     FileRole,
+    RecordEntry,
     RecordOutcome,
     RunCounts,
     RunStatus,
@@ -92,6 +93,35 @@ async def test_B5_recording_a_key_again_keeps_one_row_and_right_counts(ledger: L
     assert records[0].reason == "mms 991 exported"
     assert run is not None
     assert run.counts == RunCounts(ok=2, skipped=1, failed=0)
+
+
+async def test_B1_many_records_at_once_count_as_recording_each_in_turn(ledger: Ledger) -> None:
+    run_id = await _started(ledger, "oclc-sync")
+    async with ledger.unit_of_work() as uow:
+        await uow.runs.record(run_id, "network_id", "9915151", RecordOutcome.FAILED, "was failed")
+        await uow.commit()
+    many = [RecordEntry(f"99{n:04d}5151", RecordOutcome.OK, f"SAME: id {n}") for n in range(1200)]
+    many += [
+        RecordEntry("9915151", RecordOutcome.SKIPPED, "do not change", {"sheet": "do_not_change"}),
+        RecordEntry("9900005151", RecordOutcome.FAILED, "given twice: the last entry wins"),
+    ]
+    async with ledger.unit_of_work() as uow:
+        await uow.runs.record_many(run_id, "network_id", many)
+        await uow.runs.record_many(run_id, "network_id", [])
+        await uow.commit()
+    async with ledger.unit_of_work() as uow:
+        records = {r.key: r for r in await uow.runs.records_of(run_id)}
+        run = await uow.runs.get_run(run_id)
+        with pytest.raises(LedgerRecordNotFound):
+            await uow.runs.record_many(999_999, "network_id", many[:1])
+    assert len(records) == 1201
+    assert (records["9915151"].outcome, records["9915151"].detail) == (
+        RecordOutcome.SKIPPED,
+        {"sheet": "do_not_change"},
+    )
+    assert records["9900005151"].reason == "given twice: the last entry wins"
+    assert run is not None
+    assert run.counts == RunCounts(ok=1199, skipped=1, failed=1)
 
 
 async def test_B5_recorded_keys_and_records_filter_by_outcome(ledger: Ledger) -> None:

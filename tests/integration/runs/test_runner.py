@@ -17,7 +17,13 @@ from application.shared.ledger_records import JsonValue, Outcome
 from application.shared.run_context import RunContext, RunProgress
 from application.shared.run_notices import NOTIFY_ACTION
 from application.shared.run_options import safe_options
-from application.shared.run_records import RecordOutcome, RunCounts, RunStatus, RunTrigger
+from application.shared.run_records import (
+    RecordEntry,
+    RecordOutcome,
+    RunCounts,
+    RunStatus,
+    RunTrigger,
+)
 from application.shared.runs import (
     JobRunner,
     RunCrashed,
@@ -408,3 +414,32 @@ async def test_a_failing_progress_display_never_fails_the_run(
     runner = _runner(backend, ledger, on_progress=broken)
     result = await runner.run(Scripted(KEYS), out_dir=tmp_path)
     assert result.run.status is RunStatus.OK
+
+
+class Batched:
+    """Records its keys in one `record_many`, then one key again with `record`."""
+
+    name = "batched"
+
+    def __init__(self) -> None:
+        self.seen: list[RunCounts] = []
+
+    async def run(self, context: RunContext) -> None:
+        await context.record_many(
+            "key",
+            [RecordEntry(key, RecordOutcome.OK, f"key {key} ok") for key in KEYS],
+        )
+        self.seen.append(context.counts)
+        await context.record("key", "992", RecordOutcome.FAILED, "key 992 failed after all")
+        self.seen.append(context.counts)
+
+
+async def test_B1_many_records_at_once_count_like_one_at_a_time(
+    backend: Backend, ledger: Ledger, tmp_path: Path
+) -> None:
+    workflow = Batched()
+    result = await _runner(backend, ledger).run(workflow, out_dir=tmp_path)
+    assert workflow.seen == [RunCounts(ok=5), RunCounts(ok=4, skipped=0, failed=1)]
+    assert result.run.status is RunStatus.PARTIAL
+    assert result.run.counts == RunCounts(ok=4, skipped=0, failed=1)
+    assert [(r.key, r.reason) for r in result.failures] == [("992", "key 992 failed after all")]
