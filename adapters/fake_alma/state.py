@@ -17,16 +17,17 @@ from adapters.fake_alma.model import (
     Item,
 )
 from adapters.fake_alma.state_circulation import CirculationState
-from adapters.fake_alma.state_workflows import WorkflowState
+from adapters.fake_alma.state_sets import SetWriteState
 
 
-class FakeAlmaState(CirculationState, WorkflowState):
+class FakeAlmaState(CirculationState, SetWriteState):
     """The whole fake: institutions, network zone, catalogue, patrons, circulation, call log.
 
     Built in layers, one module each: ``state_base`` (institutions, keys, conf),
     ``state_catalog`` (bibs, holdings, items), ``state_patrons`` (users, courses),
-    ``state_circulation`` (requests, loans, scan-in) and ``state_workflows`` (sets, Analytics
-    reports, jobs, reading lists); this class adds seeding conveniences.
+    ``state_circulation`` (requests, loans, scan-in), ``state_workflows`` (sets, Analytics
+    reports, jobs, reading lists) and ``state_sets`` (itemized sets made and filled through the
+    API, on top of the workflows layer); this class adds seeding conveniences.
     """
 
     def seed_item(

@@ -1,6 +1,7 @@
 """The two backends of the role-port contract suites, over the same demo seed and frozen clock.
 
-* ``memory``: the in-memory twins of ``adapters.fake_alma.memory_roles`` over a `FakeAlmaState`;
+* ``memory``: the in-memory twins of ``adapters.fake_alma.memory_roles`` (and
+  ``memory_set_writes``) over a `FakeAlmaState`;
 * ``http``: the ``Http…`` adapters over one `AlmaHttpClient` talking to the fake app through
   ``httpx.ASGITransport``, with the demo seed's API keys.
 
@@ -23,6 +24,7 @@ from adapters.alma_http.client import AlmaHttpClient, RetryPolicy
 from adapters.alma_http.courses import HttpCourseCatalog
 from adapters.alma_http.holdings import HttpHoldingsReader
 from adapters.alma_http.jobs import HttpJobInstances
+from adapters.alma_http.set_writes import HttpItemizedSets
 from adapters.alma_http.sets import HttpSetMembers
 from adapters.fake_alma import (
     CallRecord,
@@ -40,11 +42,12 @@ from adapters.fake_alma.memory_roles import (
     MemoryJobInstances,
     MemorySetMembers,
 )
+from adapters.fake_alma.memory_set_writes import MemoryItemizedSets
 from application.ports.alma.analytics import AnalyticsReports
 from application.ports.alma.courses import CourseCatalog
 from application.ports.alma.holdings import HoldingsReader
 from application.ports.alma.jobs import JobInstances
-from application.ports.alma.sets import SetMembers
+from application.ports.alma.sets import ItemizedSets, SetMembers
 from application.shared.alma import AlmaError
 from application.shared.connections import Secret
 from tests.conftest import SHARED_REFERENCE
@@ -97,6 +100,11 @@ class Roles:
         if self.name == "memory":
             return MemorySetMembers(self.state, institution)
         return HttpSetMembers(self._client(), institution, self._key(institution))
+
+    def set_writes(self, institution: str = AB) -> ItemizedSets:
+        if self.name == "memory":
+            return MemoryItemizedSets(self.state, institution)
+        return HttpItemizedSets(self._client(), institution, self._key(institution))
 
     def courses(self, institution: str = AB) -> CourseCatalog:
         if self.name == "memory":

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from adapters.fake_alma import FakeAlmaState
-from tests.integration.fake_alma.conftest import AB, API, CD, SCF, headers
+from tests.integration.fake_alma.conftest import AB, API, BASE, CD, SCF, headers
 from tests.integration.fake_alma.shapes import (
     alma_xml_to_json,
     assert_same_shape,
@@ -331,6 +331,93 @@ async def test_libraries_and_locations_match_real_conf(
     assert_same_shape(sample("tulibraries-alma_rb__location.json"), location.json())
     assert_same_shape(sample("pulibrary-bibdata__library_firestone_stacks.json"), location.json())
     assert location.json()["type"] == {"value": "REMOTE", "desc": "Remote Storage"}
+
+
+SET_SAMPLES = "Testing-Environment-esploro-csv-researcher-loader__set_"
+
+
+async def test_set_create_add_members_and_list_match_the_real_set_samples(
+    client: httpx.AsyncClient, sample: Callable[[str], Any]
+) -> None:
+    # O8: an itemized set made, then filled with the sample's own add_members body.
+    real_created = sample(f"{SET_SAMPLES}create_response.json")
+    created = await client.post(
+        f"{API}/conf/sets",
+        json={
+            "name": real_created["name"],
+            "description": real_created["description"],
+            "type": {"value": "ITEMIZED"},
+            "content": {"value": "IER"},
+            "private": {"value": "true"},
+        },
+        headers=headers(AB),
+    )
+    body = created.json()
+    assert created.status_code == 200, created.text
+    assert list(body) == list(real_created)  # the same field names, in the same order
+    assert_same_shape(real_created, body)
+    for key in ("type", "content", "status", "origin", "private", "created_by"):
+        assert body[key] == real_created[key], key
+    link = f"{BASE}{API}/conf/sets/{body['id']}"
+    assert (body["link"], body["number_of_members"]) == (
+        link,
+        {"value": 0, "link": f"{link}/members"},
+    )
+
+    request = sample(
+        f"{SET_SAMPLES}add_members_request.json"
+    )  # names another set id: the path wins
+    added = await client.post(
+        f"{API}/conf/sets/{body['id']}",
+        params={"op": "add_members"},
+        json=request,
+        headers=headers(AB),
+    )
+    real_added = sample(f"{SET_SAMPLES}add_members_response.json")
+    assert list(added.json()) == list(real_added)
+    assert_same_shape(real_added, added.json())
+    assert added.json()["number_of_members"]["value"] == 2
+    single = await client.get(f"{API}/conf/sets/{body['id']}", headers=headers(AB))
+    assert single.json() == added.json()
+    members = await client.get(f"{API}/conf/sets/{body['id']}/members", headers=headers(AB))
+    assert [m["id"] for m in members.json()["member"]] == [
+        m["id"] for m in request["members"]["member"]
+    ]
+
+    listed = await client.get(
+        f"{API}/conf/sets", params={"q": "name~cloudapp-filesloader"}, headers=headers(AB)
+    )
+    assert_same_shape(sample("mlibrary-aim__digitizer_setter_sets.json"), listed.json())
+    assert [s["id"] for s in listed.json()["set"]] == [body["id"]]
+
+    again = await client.post(
+        f"{API}/conf/sets",
+        json={"name": body["name"], "content": {"value": "BIB_MMS"}},
+        headers=headers(AB),
+    )
+    assert again.status_code == 400
+    assert_same_shape(sample("tulibraries-alma_rb__error.json"), again.json())
+    assert again.json()["errorList"]["error"][0]["errorCode"] == "402263"  # documented, unverified
+
+
+async def test_set_writes_take_and_give_xml(client: httpx.AsyncClient) -> None:
+    xml = {**headers(AB, accept="application/xml"), "Content-Type": "application/xml"}
+    new_set = "<set><name>from xml</name><type>ITEMIZED</type><content>BIB_MMS</content></set>"
+    two = "<member><id>991</id></member><member><id>992</id></member>"
+    created = await client.post(f"{API}/conf/sets", content=new_set, headers=xml)
+    made = ET.fromstring(created.content)  # noqa: S314 - trusted: the fake's own output
+    content = made.find("content")
+    assert (made.tag, made.findtext("name")) == ("set", "from xml")
+    assert content is not None
+    assert (content.text, content.get("desc")) == ("BIB_MMS", "All Titles")
+    added = await client.post(
+        f"{API}/conf/sets/{made.findtext('id')}",
+        params={"op": "add_members"},
+        content=f"<set><members>{two}</members></set>",
+        headers=xml,
+    )
+    answer = ET.fromstring(added.content)  # noqa: S314 - trusted: the fake's own output
+    assert answer.findtext("number_of_members") == "2"
 
 
 async def test_courses_match_the_real_course_list(
