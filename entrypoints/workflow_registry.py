@@ -18,6 +18,7 @@ from adapters.local_files import LocalFolders
 from application.shared.cleanup import CLEANUP, DEFAULT_KEEP_DAYS, Cleanup
 from application.shared.ledger_records import JsonValue
 from application.shared.run_context import Workflow
+from entrypoints.oclc_wiring import OCLC_SYNC_ENTRY
 from entrypoints.west_wiring import WEST_HOLDINGS_ENTRY
 from entrypoints.workflow_entries import (
     MODULES_VARIABLE,
@@ -108,4 +109,4 @@ CLEANUP_ENTRY = WorkflowEntry(
     ),
 )
 
-BUILT_IN: tuple[WorkflowEntry, ...] = (CLEANUP_ENTRY, WEST_HOLDINGS_ENTRY)
+BUILT_IN: tuple[WorkflowEntry, ...] = (CLEANUP_ENTRY, WEST_HOLDINGS_ENTRY, OCLC_SYNC_ENTRY)
