@@ -35,9 +35,13 @@ def demo_command(
     the service with its worker on a SQLite ledger, all on 127.0.0.1. Then plays Alma: a
     publishing archive and a request file with their JOB_END webhooks, a LOAN_RETURNED and a
     REQUEST_CANCELED from the SCF. Then runs a WEST holdings export of 01AAA_AB (`almabridge
-    run west-holdings`) on the same fake Alma and ledger and names its three files. Prints what
-    the ledger says happened, and where the ledger and the logs are; stops everything it
-    started. Takes a few seconds.
+    run west-holdings`) on the same fake Alma and ledger and names its three files. Then merges
+    the OCLC reference reports of Carleton and Western (`almabridge run oclc-sync`), the
+    doublecheck read from the fake's Analytics, and shows the counts, the 5 conflicts and the
+    files; this step is skipped when the reference folder
+    (../shared/reference/joint_oclc_data_sync beside the repository, or
+    $ALMABRIDGE_OCLC_DEMO_INPUTS) is not there. Prints what the ledger says happened, and where
+    the ledger and the logs are; stops everything it started. Takes a few seconds.
 
     Exit code 0 when the bridge did everything expected, 1 otherwise (the table says what).
 
@@ -80,6 +84,8 @@ def demo_command(
     missing = outcome.happened.missing()
     if outcome.west is None or not outcome.west.as_expected():
         missing.append("a WEST export with its two holdings kept and three files")
+    if outcome.oclc is None or not outcome.oclc.as_expected():
+        missing.append("an OCLC merge with the reference counts, its 5 conflicts and 8 files")
     if outcome.leftovers:
         missing.append(f"a clean stop (still running: {', '.join(outcome.leftovers)})")
     elapsed = time.monotonic() - started

@@ -6,7 +6,9 @@ publishing archive and a request file of 01AAA_AB on the SFTP server, sends the 
 webhooks, has the SCF desk return a mirror's loan and cancel a forwarded request, and sends the
 LOAN_RETURNED and REQUEST_CANCELED that follow. After each webhook it waits (bounded) until the
 worker has emptied the inbox. Then it runs a WEST holdings export of 01AAA_AB on the same fake
-Alma and ledger (`west_step`), prints what the ledger says happened and stops everything.
+Alma and ledger (`west_step`), and the OCLC data-sync merge of the reference inputs with the
+doublecheck from the fake's Analytics (`oclc_step`; skipped when the reference folder is not
+there), prints what the ledger says happened and stops everything.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from entrypoints.demo.alma_files import (
     publishing_archive,
     request_export,
 )
+from entrypoints.demo.oclc_step import OclcSkipped, OclcStep, run_oclc_step
 from entrypoints.demo.report import Happened, read_back
 from entrypoints.demo.scf_desk import ScfDesk
 from entrypoints.demo.servers import http_server, sftp_server
@@ -79,6 +82,8 @@ class DemoOutcome:
     """Tasks still running once everything was stopped (none, or the demo failed its promise)."""
     west: WestStep | None = None
     """The WEST holdings export run on the same fake Alma (issue 15)."""
+    oclc: OclcStep | OclcSkipped | None = None
+    """The OCLC data-sync merge of the reference inputs (issue 16), or why it was skipped."""
 
 
 class Demo:
@@ -122,9 +127,10 @@ class Demo:
             webhook = _Webhooks(client, f"{bridge_url}/webhook", self.secrets.webhook, ledger)
             await self._play(webhook, desk, ledger)
             west = await run_west_step(self.paths.root, self.state, gateway, ledger, self.say)
+            oclc = await run_oclc_step(self.paths.root, self.state, gateway, ledger, self.say)
             happened = await read_back(ledger)
             backup = await self._back_up_logs(container)
-        return DemoOutcome(happened, self.paths, backup, west=west)
+        return DemoOutcome(happened, self.paths, backup, west=west, oclc=oclc)
 
     async def _play(self, webhook: _Webhooks, desk: ScfDesk, ledger: Ledger) -> None:
         self.drop_publishing_archive()

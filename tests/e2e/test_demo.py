@@ -1,8 +1,8 @@
 """`almabridge demo`, the README's main command: run as a user would, on a fresh machine.
 
 It must finish well under a minute, exit 0, show what the bridge did (the SCF bridge, then a WEST
-holdings export), say where the ledger and logs are, print no secret, and leave nothing
-listening.
+holdings export, then the OCLC merge of the reference inputs), say where the ledger and logs are,
+print no secret, and leave nothing listening.
 """
 
 from __future__ import annotations
@@ -16,7 +16,29 @@ import sys
 import time
 from pathlib import Path
 
+from tests.conftest import SHARED_REFERENCE
+
 REPOSITORY = Path(__file__).resolve().parents[2]
+OCLC_REFERENCE = SHARED_REFERENCE / "joint_oclc_data_sync"
+OCLC_CONFLICTS = (
+    "991523164305151 CEF over UWO: Incoming 035a 1520924209 / 1520918535, "
+    "Action create / unresolved",
+    "991702800505151 CEF over UWO: Action match / field transfer",
+    "991993690805151 CEF over UWO: Action match / field transfer",
+    "991980006605151 CEF over UWO: Action match / field transfer",
+    "991585665705151 CEF over UWO: Action field transfer / match",
+)
+"""Issue 16: the reference inputs' 5 conflicts; the CEF row (the first report's) is kept."""
+OCLC_FILES = (
+    "bibprocessmerged.csv",
+    "CEFbibprocess.csv",
+    "UWObibprocess.csv",
+    "comparison_file_IZ.xlsx",
+    "NZ-OCLC-Identifier-report_*.xlsx",
+    "a_to_z_MMSid_for_set.txt",
+    "oclc_numbers_updated.txt",
+    "for_import_to_NZ.xlsx",
+)
 TIMEOUT = 90
 
 
@@ -78,6 +100,32 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_running(tmp_path: Path) -> 
     for suffix in ("xml", "mrc", "report.csv"):
         (named,) = demo_west.glob(f"wau.alma.archived.*.{suffix}")
         assert str(named) in output
+    # Issue 16: the OCLC step on the reference inputs, its counts, conflicts and files (O1-O7).
+    assert OCLC_REFERENCE.is_dir(), f"reference inputs not found at {OCLC_REFERENCE}"
+    assert re.search(
+        rf"OCLC data sync of the reference inputs in {re.escape(str(OCLC_REFERENCE))}: "
+        r"run \d+ ok\n",
+        output,
+    )
+    for line in (
+        "doublecheck: --analytics-institution 01AAA_NETWORK, the fake's Analytics serving the "
+        "manual export's 123 rows, 25 a page",
+        "read 2 reports, 2424 lines (CEFtestfile.txt 1626, UWOtestfile.txt 798), 0 skipped",
+        "NZ rows 2238 (DIFF 129, SAME 2109), CEFbibprocess.csv 36, UWObibprocess.csv 10",
+        "5 conflicts, CEF's row kept each time",
+        *OCLC_CONFLICTS,
+        "DIFF classified: do_not_change 0, update by job 107, updated records 2, "
+        "records for review 14, not in analytics 6",
+    ):
+        assert line in output, line
+    conflict_lines = re.findall(r"^ +\d{15} CEF over UWO: .+$", output, flags=re.MULTILINE)
+    assert sorted(line.strip() for line in conflict_lines) == sorted(OCLC_CONFLICTS)
+    demo_oclc = tmp_path / "demo" / "oclc-sync"
+    assert f"files in {demo_oclc}:" in output
+    for pattern in OCLC_FILES:
+        (named,) = demo_oclc.glob(pattern)
+        assert named.stat().st_size > 0
+        assert named.name in output
     assert "demo OK in" in output
 
     demo = tmp_path / "demo"
