@@ -10,7 +10,9 @@ these are the same bytes (`expected_outputs_833d31b/` holds them, and the golden
   ``"`` or a line break; an empty value (``None``) is nothing between two commas;
 - rows in the order given: the merged order of O2, kept by the split of O3.
 
-The functions are pure, ``rows -> bytes``; the use case writes the files atomically (B3).
+`report_rows_csv` and `one_column_text` are pure, ``rows -> bytes``; `write_report_rows` writes the
+same text to an open stream (UTF-8, ``newline=""``), so a file of a million rows is never held
+in memory whole. The use case writes the files atomically (B3).
 """
 
 from __future__ import annotations
@@ -18,20 +20,34 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from typing import TextIO
 
 from domain.oclc.report_rows import COLUMNS, ReportRow
 from domain.oclc.split import MERGED_FILE, UNKNOWN_SUFFIX_FILE, Split
 from domain.oclc.text_outputs import OneColumn
 
-__all__ = ["one_column_text", "report_rows_csv", "split_files"]
+__all__ = [
+    "one_column_text",
+    "report_rows_csv",
+    "split_files",
+    "split_parts",
+    "write_report_rows",
+]
+
+
+def write_report_rows(stream: TextIO, rows: Iterable[ReportRow]) -> None:
+    """Rules O3, B3: a ``*bibprocess.csv`` file's text, the header and one line a row, to
+    ``stream`` (opened with ``newline=""``, so that ``\\n`` stays as it is)."""
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    # csv writes None as an empty value, as it writes ""
+    writer.writerows(row.values for row in rows)
 
 
 def report_rows_csv(rows: Iterable[ReportRow]) -> bytes:
     """Rules O3, B3: a ``*bibprocess.csv`` file: the header and one line a row."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(("" if value is None else value for value in row.values) for row in rows)
+    write_report_rows(buffer, rows)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -45,15 +61,18 @@ def one_column_text(column: OneColumn) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def split_files(split: Split) -> Sequence[tuple[str, bytes]]:
-    """Rule O3: each CSV of a split, name and bytes, in this order: ``bibprocessmerged.csv``
+def split_parts(split: Split) -> Sequence[tuple[str, Sequence[ReportRow]]]:
+    """Rule O3: each CSV of a split, name and rows, in this order: ``bibprocessmerged.csv``
     (always, the header alone when the NZ has no row), each institution's
     ``{code}bibprocess.csv`` (only those with a row, in the table's order), then
     ``unknown_suffix.csv`` (only when a row has an unknown suffix)."""
-    files = [(MERGED_FILE, report_rows_csv(split.nz))]
-    files.extend(
-        (part.institution.file_name, report_rows_csv(part.rows)) for part in split.institutions
-    )
+    parts: list[tuple[str, Sequence[ReportRow]]] = [(MERGED_FILE, split.nz)]
+    parts.extend((part.institution.file_name, part.rows) for part in split.institutions)
     if split.unknown:
-        files.append((UNKNOWN_SUFFIX_FILE, report_rows_csv(split.unknown)))
-    return tuple(files)
+        parts.append((UNKNOWN_SUFFIX_FILE, split.unknown))
+    return tuple(parts)
+
+
+def split_files(split: Split) -> Sequence[tuple[str, bytes]]:
+    """Rule O3: each CSV of a split (`split_parts`), name and bytes."""
+    return tuple((name, report_rows_csv(rows)) for name, rows in split_parts(split))

@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
-from adapters.oclc.csv_outputs import one_column_text, split_files
+from adapters.oclc.csv_outputs import one_column_text, split_parts, write_report_rows
 from adapters.oclc.workbooks import (
     DOUBLECHECK_HEADERS,
     REPORT_ROW_HEADERS,
@@ -76,8 +76,21 @@ def write_atomically(path: Path, data: bytes) -> Path:
     return path
 
 
+def _write_csv(path: Path, rows: Sequence[ReportRow]) -> Path:
+    """A ``*bibprocess.csv`` streamed to ``.NAME.part``, renamed when complete (B3)."""
+    part = path.with_name(f".{path.name}.part")
+    try:
+        with part.open("w", encoding="utf-8", newline="") as stream:
+            write_report_rows(stream, rows)
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return path
+
+
 def _write_split(folder: Path, split: Split) -> tuple[Path, ...]:
-    return tuple(write_atomically(folder / name, data) for name, data in split_files(split))
+    return tuple(_write_csv(folder / name, rows) for name, rows in split_parts(split))
 
 
 def _values(rows: Iterable[ReportRow]) -> Iterator[Row]:

@@ -26,7 +26,7 @@ OCLC WorldShare writes them). The reading:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator
 from typing import Final
 
 from domain.oclc.report_rows import (
@@ -110,15 +110,23 @@ def read_bib_processing_report(file: str, data: bytes) -> ParsedReport:
     return ParsedReport(file, tuple(rows), tuple(problems))
 
 
-def _lines(data: bytes) -> Sequence[str | bytes]:
+def _lines(data: bytes) -> Iterator[str | bytes]:
     """The lines without their ``\\n`` and a ``\\r`` before it: as text when the whole report is
     UTF-8 (one decode, the usual case), else as bytes for each line to be decoded on its own
-    (``\\n`` is never part of a longer UTF-8 sequence, so both give the same lines)."""
+    (``\\n`` is never part of a longer UTF-8 sequence, so both give the same lines). The text's
+    lines are made one at a time (as ``str.split`` would give them), so that half a million
+    lines are never all held at once besides their rows."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return [raw.removesuffix(b"\r") for raw in data.split(b"\n")]
-    return [line.removesuffix("\r") for line in text.split("\n")]
+        yield from [raw.removesuffix(b"\r") for raw in data.split(b"\n")]
+        return
+    find = text.find
+    start = 0
+    while (end := find("\n", start)) >= 0:
+        yield text[start:end].removesuffix("\r")
+        start = end + 1
+    yield text[start:].removesuffix("\r")
 
 
 def _looks_like_exception_line(fields: list[str]) -> bool:

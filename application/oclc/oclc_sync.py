@@ -21,10 +21,17 @@
 The date of the report's name is `RunContext.now` in the machine's local time (B3). Every file
 is written by the `OclcOutputs` adapter, off the event loop, under its final name only when
 complete (B3), and named as a run output.
+
+The do-not-change list and the doublecheck are read while the outputs of 3 are written
+(`_Reading`): the doublecheck from Analytics is some 1,100 calls for 55,000 DIFF ids at Alma's
+25 a second, and the outputs of a million rows take seconds of their own. What the run tells
+and records stays in the order above: each input is named, each progress line said and each
+refusal raised where the steps 3 and 4 come to them.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
@@ -59,7 +66,7 @@ from domain.oclc.classification import Classification, classify
 from domain.oclc.comparison import Comparison, compare_035a
 from domain.oclc.doublecheck import DoublecheckRow, OclcInputRefused, doublecheck_index
 from domain.oclc.merge import Merge, merge_reports
-from domain.oclc.report_rows import UnusableReport
+from domain.oclc.report_rows import ReportRow, UnusableReport
 from domain.oclc.split import NZ_SUFFIX, Institution, Split, split_rows
 from domain.oclc.text_outputs import set_ids
 
@@ -131,20 +138,36 @@ class OclcSync:
         )
         tell_merge(context, merge)
         split = split_rows(merge.rows, self._settings.institutions, nz_suffix=self._nz_suffix)
+        comparison = compare_035a(split.nz)
+        reading = _Reading(self._do_not_change, self._doublecheck, comparison.diff)
+        try:
+            await self._classify(context, day, merge, split, comparison, reading)
+        finally:
+            await reading.close()
+
+    async def _classify(
+        self,
+        context: RunContext,
+        day: date,
+        merge: Merge,
+        split: Split,
+        comparison: Comparison,
+        reading: _Reading,
+    ) -> None:
+        """Steps 3 to 6 of the module text, the inputs of 4 being read meanwhile."""
         for path in await self._outputs.write_split(context.out_dir, split):
             await context.add_output(path.name, path)
-        comparison = compare_035a(split.nz)
         path = await self._outputs.write_comparison(context.out_dir, comparison)
         await context.add_output(path.name, path)
         tell_split(context, split, comparison)
-        held = await self._held(context)
+        held = await self._held(context, reading)
         if self._doublecheck is None:
             await self._record_ids(context, split, comparison, merge, None, None, held)
             await context.record(NOTE, "classification", RecordOutcome.SKIPPED, NEEDS_DOUBLECHECK)
             context.progress(NEEDS_DOUBLECHECK)
             return
-        asked = [row.network_id for row in comparison.diff if row.network_id not in held]
-        rows = await self._read_doublecheck(context, self._doublecheck, asked)
+        asked = reading.asked(held)
+        rows = await self._read_doublecheck(context, self._doublecheck, asked, reading)
         result = classify(comparison.diff, do_not_change=held, doublecheck=doublecheck_index(rows))
         report = await self._outputs.write_identifier_report(
             context.out_dir, day, result, rows, merge.conflicts
@@ -183,30 +206,35 @@ class OclcSync:
                 f"{report.name}: {len(report.parsed.rows)} rows ({symbols}), "
                 f"{len(problems)} lines skipped"
             )
-            parsed.append(ReportInput(report.name, b"", report.parsed))  # the bytes are done
+            parsed.append(ReportInput(report.name, b"", report.parsed))
+            del report  # the bytes are done: not held while the next report is read
         return parsed
 
-    async def _held(self, context: RunContext) -> frozenset[str]:
+    async def _held(self, context: RunContext, reading: _Reading) -> frozenset[str]:
         """O6: the do-not-change ids (none without the workbook)."""
         if self._do_not_change is None:
             return frozenset()
         await context.add_input(self._do_not_change.file.name, self._do_not_change.file)
         try:
-            ids = await self._do_not_change.ids()
+            ids = await reading.held()
         except OclcInputRefused as refused:
             raise RunFailed(str(refused)) from None
         context.progress(f"{len(ids)} Network Ids on the do-not-change list")
         return ids
 
     async def _read_doublecheck(
-        self, context: RunContext, source: DoublecheckSource, asked: Sequence[str]
+        self,
+        context: RunContext,
+        source: DoublecheckSource,
+        asked: Sequence[str],
+        reading: _Reading,
     ) -> tuple[DoublecheckRow, ...]:
         """O5: the doublecheck rows of the DIFF ids not held back."""
         if source.file is not None:
             await context.add_input(source.file.name, source.file)
         context.progress(f"reading the doublecheck of {len(asked)} DIFF ids: {source.description}")
         try:
-            rows = await source.rows(asked)
+            rows = await reading.doublecheck()
         except OclcInputRefused as refused:
             raise RunFailed(str(refused)) from None
         except AlmaFailure as error:
@@ -258,3 +286,46 @@ class OclcSync:
                 f"the outputs are written to {context.out_dir}, but the NZ set "
                 f"(--create-set) stopped: {error}; resume with --resume {context.run_id}"
             ) from None
+
+
+class _Reading:
+    """The do-not-change ids and then the doublecheck rows of the DIFF ids not held back, read
+    in tasks from the moment the DIFF rows are known (see the module text). `held` and
+    `doublecheck` give each result, or raise its error, where the run comes to it; `close`
+    ends what is left (a run that failed before), so no error goes unheard."""
+
+    def __init__(
+        self,
+        do_not_change: DoNotChangeSource | None,
+        doublecheck: DoublecheckSource | None,
+        diff: Sequence[ReportRow],
+    ) -> None:
+        self._diff = diff
+        self._held = asyncio.create_task(_ids(do_not_change))
+        self._rows = None if doublecheck is None else asyncio.create_task(self._read(doublecheck))
+
+    def asked(self, held: frozenset[str]) -> list[str]:
+        """O5: the DIFF ids the doublecheck is asked about, in the DIFF order."""
+        return [row.network_id for row in self._diff if row.network_id not in held]
+
+    async def _read(self, source: DoublecheckSource) -> tuple[DoublecheckRow, ...]:
+        held = await self._held  # its error is raised by `held`, where the run comes to it
+        return await source.rows(self.asked(held))
+
+    async def held(self) -> frozenset[str]:
+        return await self._held
+
+    async def doublecheck(self) -> tuple[DoublecheckRow, ...]:
+        if self._rows is None:
+            raise RuntimeError("no doublecheck source to read")
+        return await self._rows
+
+    async def close(self) -> None:
+        tasks = [task for task in (self._held, self._rows) if task is not None]
+        for task in tasks:
+            task.cancel()  # nothing, once done
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _ids(source: DoNotChangeSource | None) -> frozenset[str]:
+    return frozenset() if source is None else await source.ids()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, column, select, table, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeEngine
 
 from adapters.ledger.sql.support import require_aware, upsert_insert
 from adapters.ledger.tables import job_runs, run_records
@@ -35,7 +38,68 @@ _COUNTER = {
 }
 _FILES = {FileRole.INPUT: "inputs", FileRole.OUTPUT: "outputs"}
 _CHUNK = 500
-"""Keys per round trip of `record_many`: well under SQLite's 999 bound parameters of old."""
+"""Keys per query of `record_many`'s earlier outcomes: well under SQLite's 999 bound parameters
+of old."""
+_RECORDS_UNTYPED = table(
+    run_records.name, *(column(c.name) for c in run_records.c if c.name != "id")
+)
+"""`run_records` without its column types: `record_many` binds values already made ready."""
+_RECORD_COLUMNS = ("run_id", "kind", "key", "outcome", "reason", "detail", "recorded_at")
+_UPSERTS: dict[tuple[str, str], tuple[str, bool]] = {}
+
+
+def _upsert_records(dialect: Dialect) -> tuple[str, bool]:
+    """The upsert of one `run_records` row as the dialect's driver takes it, compiled once per
+    dialect and driver, and whether it binds the values by position (in `_RECORD_COLUMNS`
+    order) or by column name."""
+    known = _UPSERTS.get((dialect.name, dialect.driver))
+    if known is None:
+        insert = (
+            postgresql.insert(_RECORDS_UNTYPED)
+            if dialect.name == "postgresql"
+            else sqlite.insert(_RECORDS_UNTYPED)
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=["run_id", "kind", "key"],
+            set_={
+                column: insert.excluded[column]
+                for column in ("outcome", "reason", "detail", "recorded_at")
+            },
+        )
+        compiled = statement.compile(dialect=dialect, column_keys=list(_RECORD_COLUMNS))
+        names = compiled.positiontup if compiled.positional else list(compiled.binds)
+        if tuple(names or ()) != _RECORD_COLUMNS:
+            raise RuntimeError(f"the {dialect.name} upsert does not bind a record's columns")
+        known = _UPSERTS[(dialect.name, dialect.driver)] = (str(compiled), compiled.positional)
+    return known
+
+
+class _Ready:
+    """Values made ready for the database by their `run_records` column's own type, as a
+    statement on the typed table would make each of them."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._time = _processor(run_records.c.recorded_at.type, dialect)
+        self._detail = _processor(run_records.c.detail.type, dialect)
+        self._outcome = _processor(run_records.c.outcome.type, dialect)
+
+    def time(self, value: datetime) -> Any:
+        return self._time(value)
+
+    def detail(self, value: JsonObject) -> Any:
+        return self._detail(value)
+
+    def outcome(self, value: RecordOutcome) -> Any:
+        return self._outcome(value.value)
+
+
+def _processor(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    process = kind.dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 class SqlRunRepository:
@@ -129,15 +193,26 @@ class SqlRunRepository:
         return run_record(row)
 
     async def record_many(self, run_id: int, kind: str, entries: Sequence[RecordEntry]) -> None:
-        """Many records of one kind: the earlier outcomes read and the rows upserted in chunks,
-        the run's counts updated once (the same result as `record` of each in turn)."""
+        """Many records of one kind: the earlier outcomes read in chunks, the rows upserted in
+        one statement, the run's counts updated once (the same result as `record` of each in
+        turn).
+
+        The rows go to the driver as it takes them, in one ``executemany`` of the upsert
+        compiled once for the dialect (`_upsert_records`): each value is made ready by its
+        column's own type once (the time, an empty detail) or once per row (a detail), so that
+        a million rows do not pay for the same conversion, and for SQLAlchemy's handling of
+        each row's parameters, a million times."""
         latest = {entry.key: entry for entry in entries}  # a key given twice: its last entry
         if not latest:
             return
         await self._locked_run(run_id)
-        now = self._clock.now()
+        ready = _Ready(self._conn.dialect)
+        now = ready.time(self._clock.now())
+        no_detail = ready.detail({})
+        outcomes = {outcome: ready.outcome(outcome) for outcome in RecordOutcome}
         changes: Counter[str] = Counter()
         keys = list(latest)
+        earlier: dict[str, str] = {}
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
             found = await self._conn.execute(
@@ -147,36 +222,23 @@ class SqlRunRepository:
                     & run_records.c.key.in_(chunk)
                 )
             )
-            earlier: dict[str, str] = {key: outcome for key, outcome in found}
-            rows = []
-            for key in chunk:
-                entry = latest[key]
-                outcome = RecordOutcome(entry.outcome)
-                previous = earlier.get(key)
-                if previous != outcome.value:
-                    changes[_COUNTER[outcome]] += 1
-                    if previous is not None:
-                        changes[_COUNTER[RecordOutcome(previous)]] -= 1
-                rows.append(
-                    {
-                        "run_id": run_id,
-                        "kind": kind,
-                        "key": key,
-                        "outcome": outcome.value,
-                        "reason": entry.reason,
-                        "detail": dict(entry.detail or {}),
-                        "recorded_at": now,
-                    }
-                )
-            insert = upsert_insert(self._conn, run_records)
-            statement = insert.on_conflict_do_update(
-                index_elements=["run_id", "kind", "key"],
-                set_={
-                    column: insert.excluded[column]
-                    for column in ("outcome", "reason", "detail", "recorded_at")
-                },
-            )
-            await self._conn.execute(statement, rows)
+            earlier.update((key, outcome) for key, outcome in found)
+        rows: list[tuple[Any, ...]] = []
+        for key, entry in latest.items():
+            outcome = RecordOutcome(entry.outcome)
+            previous = earlier.get(key)
+            if previous != outcome.value:
+                changes[_COUNTER[outcome]] += 1
+                if previous is not None:
+                    changes[_COUNTER[RecordOutcome(previous)]] -= 1
+            detail = ready.detail(dict(entry.detail)) if entry.detail else no_detail
+            rows.append((run_id, kind, key, outcomes[outcome], entry.reason, detail, now))
+        sql, positional = _upsert_records(self._conn.dialect)
+        if positional:
+            await self._conn.exec_driver_sql(sql, rows)
+        else:
+            named = [dict(zip(_RECORD_COLUMNS, row, strict=True)) for row in rows]
+            await self._conn.exec_driver_sql(sql, named)
         if any(changes.values()):
             await self._conn.execute(
                 update(job_runs)

@@ -497,6 +497,56 @@ def test_B3_the_same_rows_give_the_same_bytes(tmp_path: Path) -> None:
     assert workbook.properties.created == workbooks_write.CREATED
 
 
+ODD_VALUES = (
+    "a&b",
+    "<r>x</r>",
+    " leading",
+    "trailing ",
+    "tab\tinside",
+    "line\nbreak",
+    "_x0041_",
+    "control\x01",
+    'quote"d',
+    "Ünïcödé",
+    "\ufffe",
+    "x" * 20_000,
+    "",
+    None,
+    "0123",
+)
+
+
+def test_B3_plain_rows_give_the_bytes_xlsxwriter_gives_cell_by_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The short cut for rows of plain text (`workbooks_write._PlainRows`) writes what
+    xlsxwriter writes through ``write_string``: plain rows, rows of odd values (escaped,
+    spaced, too long for the short cut), empty and short rows, mixed in any order."""
+    rows: list[Row] = []
+    for number in range(400):
+        if number % 9 == 0:
+            rows.append(tuple(ODD_VALUES[(number + k) % len(ODD_VALUES)] for k in range(5)))
+        elif number % 13 == 0:
+            rows.append((None,) * 5)
+        elif number % 17 == 0:
+            rows.append(("short", None, "row"))
+        else:
+            rows.append(
+                (f"CEF_1::bib::{number}", f"99{number:07d}5151", str(number), None, "match")
+            )
+    sheets = [SheetRows(name, (*REPORT_ROW_HEADERS, "x", "y"), rows) for name in REPORT_SHEETS]
+
+    def write(folder: Path) -> tuple[bytes, bytes]:
+        folder.mkdir()
+        comparison = write_comparison(folder, rows, rows[::-1])
+        report = write_identifier_report(folder, date(2025, 5, 24), sheets)
+        return comparison.read_bytes(), report.read_bytes()
+
+    fast = write(tmp_path / "fast")
+    monkeypatch.setattr(workbooks_write._PlainRows, "of", classmethod(lambda *_: None))
+    assert write(tmp_path / "cell_by_cell") == fast
+
+
 def test_O6_O7_the_identifier_report_has_its_sheets_in_order(tmp_path: Path) -> None:
     update = ["UWO_1::bib::1", "991000005151", "1", "22", "match", "23", None, "In Repository", "X"]
     joined = (*REPORT_ROW_HEADERS, *DOUBLECHECK_HEADERS)

@@ -23,6 +23,19 @@ def test_O2_one_row_per_network_id_in_upstreams_text_order() -> None:
     assert merged.conflicted_ids == frozenset()
 
 
+def test_O2_rows_sharing_a_jobid_are_ordered_on_the_other_values_as_text() -> None:
+    job = "CEF_1012688_1::bib::7"
+    rows = [
+        ReportRow(job, "9925151", "2", "3", "match"),
+        ReportRow(job, "9915151", None, "3", "match"),
+        ReportRow("CEF_1012688_1::bib::6", "9935151", "1", "1", "match"),
+        ReportRow(job, "9915152", "1", "1", "create"),
+    ]
+    merged = merge_reports([rows])
+    assert merged.rows == tuple(sorted(rows, key=lambda row: row.sort_key))
+    assert [row.network_id for row in merged.rows] == ["9935151", "9915151", "9915152", "9925151"]
+
+
 def test_O2_identical_rows_collapse_silently_within_and_across_reports() -> None:
     merged = merge_reports([[cef("5"), cef("5")], [cef("5")]])
     assert merged.rows == (cef("5"),)
