@@ -28,7 +28,6 @@ A built-in of `entrypoints.workflow_registry`.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,8 +45,6 @@ from adapters.oclc.oclc_inputs import (
     WorkbookDoNotChange,
     XlsxDoublecheck,
 )
-from adapters.workflow_config.errors import WorkflowConfigError
-from adapters.workflow_config.loader import load_workflow_settings
 from application.oclc.nz_job import JobPolling, NormalizationJob, Sleep
 from application.oclc.nz_set import NzSetChain
 from application.oclc.oclc_sync import OCLC_SYNC, OclcRunSettings, OclcSync
@@ -64,12 +61,12 @@ from application.shared.workflow_settings import (
 from domain.oclc.split import Institution, table_problems
 from domain.shared.errors import DomainError
 from entrypoints.workflow_entries import (
-    RegistryError,
     WorkflowArguments,
     WorkflowEntry,
     WorkflowSetup,
     WorkflowUsageError,
-    entries_from_modules,
+    alma_client,
+    configured_settings,
 )
 
 __all__ = ["OCLC_SYNC_ENTRY", "ClientFactory", "OclcJobOptions", "OclcSyncJob"]
@@ -79,11 +76,6 @@ PROG: Final = f"almabridge run {OCLC_SYNC}"
 
 ClientFactory = Callable[[AlmaInstitution], AlmaHttpClient]
 """How a run gets its Alma client: one per run, for the institution's URL and rate (B4)."""
-
-
-def alma_client(institution: AlmaInstitution) -> AlmaHttpClient:
-    """The institution's own client: its host, its per-second limit (B4)."""
-    return AlmaHttpClient(institution.url, rate_per_second=institution.rate_limit_per_second)
 
 
 def usage_error(message: str) -> WorkflowUsageError:
@@ -428,16 +420,7 @@ def _build(options: Mapping[str, JsonValue], setup: WorkflowSetup) -> Workflow:
 
 
 def _settings(setup: WorkflowSetup, environ: Mapping[str, str] | None) -> WorkflowSettings:
-    """The validated configuration, secrets from the file or the environment (B9)."""
-    if setup.config_path is None:
-        raise usage_error("needs --config FILE with an [alma.CODE] table")
-    try:
-        more = tuple(entry.name for _, entry in entries_from_modules(environ))
-        return load_workflow_settings(
-            setup.config_path, os.environ if environ is None else environ, more_workflows=more
-        )
-    except (WorkflowConfigError, RegistryError) as error:
-        raise WorkflowUsageError(str(error)) from None
+    return configured_settings(setup, environ, OCLC_SYNC)
 
 
 USAGE: Final = (

@@ -22,7 +22,6 @@ A built-in of `entrypoints.workflow_registry`.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -35,8 +34,6 @@ from adapters.transfer import file_transfer_for
 from adapters.west.alma_answers import ReadableHoldings
 from adapters.west.export_files import AlmaHoldingMarc, WestFiles
 from adapters.west.id_files import FLAG_KINDS, FileIdSource
-from adapters.workflow_config.errors import WorkflowConfigError
-from adapters.workflow_config.loader import load_workflow_settings
 from application.ports.transfer import FileTransfer
 from application.shared.ledger_records import JsonValue
 from application.shared.run_context import RunContext, RunFailed, Workflow
@@ -53,12 +50,12 @@ from application.west.id_sources import SetIdSource
 from application.west.ports import MmsIdSource
 from application.west.upload import RemoteFolderUpload
 from entrypoints.workflow_entries import (
-    RegistryError,
     WorkflowArguments,
     WorkflowEntry,
     WorkflowSetup,
     WorkflowUsageError,
-    entries_from_modules,
+    alma_client,
+    configured_settings,
 )
 
 __all__ = [
@@ -75,11 +72,6 @@ SECTION: Final = "west_holdings"
 ClientFactory = Callable[[AlmaInstitution], AlmaHttpClient]
 """How a run gets its Alma client: one per run, for the institution's URL and rate (B4)."""
 TransferFactory = Callable[[Remote], FileTransfer]
-
-
-def alma_client(institution: AlmaInstitution) -> AlmaHttpClient:
-    """The institution's own client: its host, its per-second limit (B4)."""
-    return AlmaHttpClient(institution.url, rate_per_second=institution.rate_limit_per_second)
 
 
 def remote_transfer(remote: Remote) -> FileTransfer:
@@ -275,20 +267,7 @@ def _build(options: Mapping[str, JsonValue], setup: WorkflowSetup) -> Workflow:
 
 
 def _settings(setup: WorkflowSetup, environ: Mapping[str, str] | None) -> WorkflowSettings:
-    """The validated configuration, secrets from the file or the environment (B9)."""
-    if setup.config_path is None:
-        raise WorkflowUsageError(
-            f"almabridge run {WEST_HOLDINGS} needs --config FILE with an [alma.CODE] table"
-        )
-    try:
-        more = tuple(entry.name for _, entry in entries_from_modules(environ))
-        return load_workflow_settings(
-            setup.config_path, os.environ if environ is None else environ, more_workflows=more
-        )
-    except WorkflowConfigError as error:
-        raise WorkflowUsageError(str(error)) from None
-    except RegistryError as error:
-        raise WorkflowUsageError(str(error)) from None
+    return configured_settings(setup, environ, WEST_HOLDINGS)
 
 
 def _upload_remote(

@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from adapters.alma_http.client import AlmaHttpClient
+from adapters.workflow_config.errors import WorkflowConfigError
+from adapters.workflow_config.loader import load_workflow_settings
 from application.shared.ledger_records import JsonValue
 from application.shared.run_context import Workflow
+from application.shared.workflow_settings import AlmaInstitution, WorkflowSettings
 
 __all__ = [
     "MODULES_VARIABLE",
@@ -26,6 +30,8 @@ __all__ = [
     "WorkflowEntry",
     "WorkflowSetup",
     "WorkflowUsageError",
+    "alma_client",
+    "configured_settings",
     "entries_from_modules",
     "read_config",
 ]
@@ -125,3 +131,26 @@ def _entries_of(module_name: str) -> list[WorkflowEntry]:
             "WorkflowEntry"
         )
     return list(listed)
+
+
+def alma_client(institution: AlmaInstitution) -> AlmaHttpClient:
+    """A workflow run's own Alma client: the institution's host and per-second limit (B4)."""
+    return AlmaHttpClient(institution.url, rate_per_second=institution.rate_limit_per_second)
+
+
+def configured_settings(
+    setup: WorkflowSetup, environ: Mapping[str, str] | None, workflow: str
+) -> WorkflowSettings:
+    """The validated `--config` file, secrets from it or the environment (B9); a missing or
+    invalid file is a usage error naming the key (exit 2)."""
+    if setup.config_path is None:
+        raise WorkflowUsageError(
+            f"almabridge run {workflow} needs --config FILE with an [alma.CODE] table"
+        )
+    try:
+        more = tuple(entry.name for _, entry in entries_from_modules(environ))
+        return load_workflow_settings(
+            setup.config_path, os.environ if environ is None else environ, more_workflows=more
+        )
+    except (WorkflowConfigError, RegistryError) as error:
+        raise WorkflowUsageError(str(error)) from None
