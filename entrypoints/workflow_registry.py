@@ -18,6 +18,7 @@ from adapters.local_files import LocalFolders
 from application.shared.cleanup import CLEANUP, DEFAULT_KEEP_DAYS, Cleanup
 from application.shared.ledger_records import JsonValue
 from application.shared.run_context import Workflow
+from entrypoints.courses_wiring import COURSE_LOADING_ENTRY, COURSE_ROLLOVER_REPORT_ENTRY
 from entrypoints.oclc_wiring import OCLC_SYNC_ENTRY
 from entrypoints.west_wiring import WEST_HOLDINGS_ENTRY
 from entrypoints.workflow_entries import (
@@ -109,4 +110,10 @@ CLEANUP_ENTRY = WorkflowEntry(
     ),
 )
 
-BUILT_IN: tuple[WorkflowEntry, ...] = (CLEANUP_ENTRY, WEST_HOLDINGS_ENTRY, OCLC_SYNC_ENTRY)
+BUILT_IN: tuple[WorkflowEntry, ...] = (
+    CLEANUP_ENTRY,
+    WEST_HOLDINGS_ENTRY,
+    OCLC_SYNC_ENTRY,
+    COURSE_LOADING_ENTRY,
+    COURSE_ROLLOVER_REPORT_ENTRY,
+)

@@ -3,7 +3,8 @@
 What is checked for which workflow: remote references and the ArchivesSpace password only for a
 workflow whose section is in the file or that ``[schedules]`` runs; the defaults of a workflow
 the deployment does not use (``course_loading.source = "campus:…"``) need no ``[remotes.campus]``.
-``[oclc_sync]`` has its own module, for its institutions table.
+``[oclc_sync]`` has its own module, for its institutions table, and ``[course_loading]``'s rule
+tables theirs (:mod:`~adapters.workflow_config.build_courses`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from adapters.workflow_config import build_courses
 from adapters.workflow_config.env_secrets import ARCHIVESSPACE_PASSWORD_ENV
 from adapters.workflow_config.errors import key_path, shown
 from adapters.workflow_config.reading import Reading, extra, frozen
@@ -77,7 +79,8 @@ def west_holdings(reading: Reading) -> WestHoldingsSettings | None:
 
 def course_loading(reading: Reading) -> CourseLoadingSettings | None:
     conf = reading.section("course_loading", CourseLoadingConf)
-    if conf is None:
+    tables = build_courses.course_tables(reading, conf)
+    if conf is None or tables is None:
         return None
     return CourseLoadingSettings(
         source=conf.source,
@@ -89,6 +92,7 @@ def course_loading(reading: Reading) -> CourseLoadingSettings | None:
         job_poll_seconds=conf.job_poll_seconds,
         job_wait_minutes=conf.job_wait_minutes,
         report_delay_minutes=conf.report_delay_minutes,
+        tables=tables,
         extra=extra(conf),
     )
 

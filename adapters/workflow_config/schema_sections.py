@@ -181,6 +181,14 @@ class CourseLoadingConf(Section):
     job_poll_seconds: Annotated[int, BeforeValidator(whole(1))] = _COURSES.job_poll_seconds
     job_wait_minutes: Annotated[int, BeforeValidator(whole(1))] = _COURSES.job_wait_minutes
     report_delay_minutes: Annotated[int, BeforeValidator(whole(0))] = _COURSES.report_delay_minutes
+    # L3's tables (B9): the fallbacks here, the tables item by item in build_courses, so that
+    # a problem names the rule it is in. Left out, each is ASU's.
+    campus_fallback: Text = _COURSES.tables.campus_fallback
+    college_fallback: Text = _COURSES.tables.college_fallback
+    term_fallback: OptionalText = _COURSES.tables.term_fallback or None
+    campus: Any = None
+    overrides: Any = None
+    terms: Any = None
 
 
 class ArchivesSpaceConf(Table):

@@ -14,7 +14,12 @@ from adapters.workflow_config.build_sections import SECTION_WORKFLOWS
 from adapters.workflow_config.cron import CronSchedule
 from application.shared.connections import Secret
 from application.shared.run_outcome import RunOutcome
-from application.shared.workflow_settings import WORKFLOW_NAMES, ConfigValue, WorkflowSettings
+from application.shared.workflow_settings import (
+    WORKFLOW_NAMES,
+    ConfigValue,
+    CourseLoadingSettings,
+    WorkflowSettings,
+)
 
 __all__ = ["next_due_times", "summarise", "warnings"]
 
@@ -25,6 +30,8 @@ EXAMPLE_HOST_KEY = "SHA256:replace-with-the-servers-host-key-fingerprint"
 """The host key fingerprint the example file writes for its sftp remote."""
 
 _OUTCOME_ORDER = (RunOutcome.FAILED, RunOutcome.PARTIAL, RunOutcome.OK)
+_ASU_TABLES = CourseLoadingSettings().tables
+"""What a deployment gets for every table it leaves out (B9)."""
 
 
 def next_due_times(settings: WorkflowSettings, now: datetime, zone: tzinfo) -> dict[str, datetime]:
@@ -94,7 +101,8 @@ def _workflow_lines(settings: WorkflowSettings) -> list[str]:
         + _extra_keys(oclc.extra),
         f"course-loading{_origin(settings, 'course_loading')}: source {courses.source}, "
         f"target {courses.target}, date format {courses.date_format}, merge on "
-        f"{courses.merge_on}, CEM encoding {courses.cem_encoding}" + _extra_keys(courses.extra),
+        f"{courses.merge_on}, CEM encoding {courses.cem_encoding}, tables: "
+        f"{_course_tables(courses)}" + _extra_keys(courses.extra),
         f"course-rollover-report: made {report}",
         f"aspace2alma{_origin(settings, 'aspace2alma')}: barcode set "
         f"{aspace.barcode_set or '-'}, target {aspace.target}, ArchivesSpace {space.url} as "
@@ -108,6 +116,37 @@ def _workflow_lines(settings: WorkflowSettings) -> list[str]:
         for workflow, table in sorted(settings.more_workflows.items())
     )
     return lines
+
+
+def _course_tables(courses: CourseLoadingSettings) -> str:
+    """``7 campus rules, 3 overrides, 3 terms (ASU's)``: how many, and whose (L3, B9)."""
+    tables, asu = courses.tables, _ASU_TABLES
+    counts = (
+        f"{_counted(len(tables.campus_rules), 'campus rule')}, "
+        f"{_counted(len(tables.overrides), 'override')}, {_counted(len(tables.terms), 'term')}"
+    )
+    own = [kind for kind, attributes in _TABLE_KINDS if _differ(tables, asu, attributes)]
+    if not own:
+        return f"{counts} (ASU's)"
+    if len(own) == len(_TABLE_KINDS):
+        return f"{counts} (from the file)"
+    return f"{counts} (from the file: {', '.join(own)}; the rest ASU's)"
+
+
+_TABLE_KINDS = (
+    ("campus rules", ("campus_rules",)),
+    ("overrides", ("overrides",)),
+    ("terms", ("terms",)),
+    ("fallbacks", ("campus_fallback", "college_fallback", "term_fallback")),
+)
+
+
+def _differ(tables: object, asu: object, attributes: tuple[str, ...]) -> bool:
+    return any(getattr(tables, name) != getattr(asu, name) for name in attributes)
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _schedule_lines(settings: WorkflowSettings, now: datetime, zone: tzinfo) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
+from application.ports.notify import Attachment
 from application.shared.ledger_records import JsonObject, JsonValue
 from application.shared.run_errors import RunFailed
 from application.shared.run_records import (
@@ -91,6 +92,8 @@ class RunContext:
         self._outcomes: dict[tuple[str, str], RecordOutcome] = {}
         self._tally: Counter[RecordOutcome] = Counter()
         self._counted_by_ledger = False
+        self._attachments: list[Attachment] = []
+        self._notes: list[str] = []
 
     @property
     def run_id(self) -> int:
@@ -195,6 +198,11 @@ class RunContext:
         needs to write the same outputs as an uninterrupted run (B5)."""
         return self._done.get((kind, key))
 
+    def earlier_records(self, kind: str) -> tuple[RunRecord, ...]:
+        """The earlier runs' ok or skipped records of one kind, whatever their keys (a loader
+        file pushed under another stamp, L7 and B5)."""
+        return tuple(record for (k, _), record in self._done.items() if k == kind)
+
     async def add_input(self, name: str, source: bytes | Path) -> str:
         """Name an input of the run with its sha256 (B1); returns the digest.
 
@@ -216,6 +224,24 @@ class RunContext:
         digest = await _sha256(path)
         await self._add_file(FileRole.OUTPUT, FileDigest(name, digest))
         return digest
+
+    async def attach(self, path: Path, note: str, media_type: str = "text/plain") -> None:
+        """Send the file written at `path` with the run's notification, and `note` (one
+        sentence about it) in its text: the rollover report goes to its readers by e-mail (L8,
+        B7). Read now, so a later cleanup cannot take it away before the run ends."""
+        content = await asyncio.to_thread(path.read_bytes)
+        self._attachments.append(Attachment(path.name, content, media_type))
+        self._notes.append(note)
+
+    @property
+    def attachments(self) -> tuple[Attachment, ...]:
+        """The files the run's notification carries (`attach`)."""
+        return tuple(self._attachments)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The sentences the run's notification adds to its counts (`attach`)."""
+        return tuple(self._notes)
 
     def progress(self, message: str) -> None:
         """Tell the operator where the run is (`reading the CEM file`, `page 3 of 12`)."""

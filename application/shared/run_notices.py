@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 
 from application.ports.ledger import Ledger
-from application.ports.notify import Notification, NotificationFailed
+from application.ports.notify import Attachment, Notification, NotificationFailed
 from application.ports.runs import RunNotifications
 from application.shared.ledger_records import Outcome
 from application.shared.run_outcome import RunOutcome
@@ -27,8 +27,14 @@ FIRST_FAILURES = 10
 log = logging.getLogger(__name__)
 
 
-def notification_of(run: JobRun, failures: Sequence[RunRecord]) -> Notification:
-    """The notification of an ended run: status, counts, reason and first failures (B7)."""
+def notification_of(
+    run: JobRun,
+    failures: Sequence[RunRecord],
+    attachments: Sequence[Attachment] = (),
+    notes: Sequence[str] = (),
+) -> Notification:
+    """The notification of an ended run: status, counts, reason and first failures (B7), and
+    the files and notes the workflow attached (the rollover report, L8)."""
     counts = run.counts
     lines = [
         f"Run {run.id} of {run.workflow} ended {run.status.value}"
@@ -45,6 +51,7 @@ def notification_of(run: JobRun, failures: Sequence[RunRecord]) -> Notification:
         lines.extend(
             f"- {record.kind} {record.key}: {record.reason}" for record in failures[:FIRST_FAILURES]
         )
+    lines.extend(notes)
     for output in run.outputs:
         lines.append(f"Output {output.name} (sha256 {output.sha256})")
     return Notification(
@@ -53,6 +60,7 @@ def notification_of(run: JobRun, failures: Sequence[RunRecord]) -> Notification:
         outcome=RunOutcome(run.status.value),
         subject=f"almabridge {run.workflow} run {run.id}: {run.status.value}",
         text="\n".join(lines),
+        attachments=tuple(attachments),
     )
 
 
@@ -61,13 +69,17 @@ async def announce(
     notifications: RunNotifications,
     run: JobRun,
     failures: Sequence[RunRecord],
+    attachments: Sequence[Attachment] = (),
+    notes: Sequence[str] = (),
 ) -> tuple[str, ...]:
     """Notify, and record each notifier's failure as an event; never raises (B7).
 
     Returns the failures as safe one-line texts, for the command to mention.
     """
     try:
-        failed: Sequence[Exception] = await notifications.notify(notification_of(run, failures))
+        failed: Sequence[Exception] = await notifications.notify(
+            notification_of(run, failures, attachments, notes)
+        )
     except Exception as error:
         # A notifications object that raises instead of returning its failures: one failure.
         failed = [error]

@@ -183,7 +183,14 @@ class JobRunner:
                 raise RunCrashed(run, reason or "") from crash
         notify_failures: tuple[str, ...] = ()
         if self._notifications is not None:
-            notify_failures = await announce(self._ledger, self._notifications, ended, failures)
+            notify_failures = await announce(
+                self._ledger,
+                self._notifications,
+                ended,
+                failures,
+                context.attachments,
+                context.notes,
+            )
         if crash is not None:
             raise RunCrashed(ended, reason or "") from crash
         return RunResult(ended, failures, notify_failures)

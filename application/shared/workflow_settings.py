@@ -20,6 +20,8 @@ from typing import Final, Literal, TypeAlias
 from application.ports.notify import NotifyRoute
 from application.shared.connections import FileServer, Secret
 from application.shared.run_outcome import RunOutcome
+from domain.shared.asu_course_tables import ASU_TABLES
+from domain.shared.course_tables import CourseTables
 
 __all__ = [
     "ALL_OUTCOMES",
@@ -256,6 +258,9 @@ class CourseLoadingSettings:
     job_wait_minutes: int = 240
     report_delay_minutes: int = 120
     """L8: used when ``job_id`` is empty."""
+    tables: CourseTables = field(default=ASU_TABLES, hash=False)
+    """L3's campus, college, prefix and term tables (B9); a table the file leaves out is ASU's.
+    Not hashed: its college and ending mappings are read-only views, which cannot be."""
     extra: Mapping[str, ConfigValue] = field(default_factory=_no_extra, hash=False)
 
 

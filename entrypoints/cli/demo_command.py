@@ -40,8 +40,13 @@ def demo_command(
     doublecheck read from the fake's Analytics, and shows the counts, the 5 conflicts and the
     files; this step is skipped when the reference folder
     (../shared/reference/joint_oclc_data_sync beside the repository, or
-    $ALMABRIDGE_OCLC_DEMO_INPUTS) is not there. Prints what the ledger says happened, and where
-    the ledger and the logs are; stops everything it started. Takes a few seconds.
+    $ALMABRIDGE_OCLC_DEMO_INPUTS) is not there. Then loads a small Leganto course feed
+    (`almabridge run course-loading`: the CEM file fetched from the SFTP server, DELETEs checked
+    against the fake Alma, the loader file pushed back) and makes the rollover report
+    (`almabridge run course-rollover-report`), e-mailed to a local SMTP server it starts; shows
+    the loader file's first rows, the dropped DELETEs with their reasons and the rollover.
+    Prints what the ledger says happened, and where the ledger and the logs are; stops
+    everything it started. Takes a few seconds.
 
     Exit code 0 when the bridge did everything expected, 1 otherwise (the table says what).
 
@@ -86,6 +91,8 @@ def demo_command(
         missing.append("a WEST export with its two holdings kept and three files")
     if outcome.oclc is None or not outcome.oclc.as_expected():
         missing.append("an OCLC merge with the reference counts, its 5 conflicts and 8 files")
+    if outcome.courses is None or not outcome.courses.as_expected():
+        missing.append("a course load pushed with 2 DELETEs dropped and 1 rollover e-mailed")
     if outcome.leftovers:
         missing.append(f"a clean stop (still running: {', '.join(outcome.leftovers)})")
     elapsed = time.monotonic() - started

@@ -40,6 +40,7 @@ from entrypoints.demo.alma_files import (
     publishing_archive,
     request_export,
 )
+from entrypoints.demo.courses_step import CoursesStep, run_courses_step
 from entrypoints.demo.oclc_step import OclcSkipped, OclcStep, run_oclc_step
 from entrypoints.demo.report import Happened, read_back
 from entrypoints.demo.scf_desk import ScfDesk
@@ -84,6 +85,8 @@ class DemoOutcome:
     """The WEST holdings export run on the same fake Alma (issue 15)."""
     oclc: OclcStep | OclcSkipped | None = None
     """The OCLC data-sync merge of the reference inputs (issue 16), or why it was skipped."""
+    courses: CoursesStep | None = None
+    """The Leganto course load and rollover report (issue 17)."""
 
 
 class Demo:
@@ -128,9 +131,18 @@ class Demo:
             await self._play(webhook, desk, ledger)
             west = await run_west_step(self.paths.root, self.state, gateway, ledger, self.say)
             oclc = await run_oclc_step(self.paths.root, self.state, gateway, ledger, self.say)
+            sftp_access = (
+                self.paths.sftp_root,
+                sftp.port,
+                sftp.fingerprint,
+                self.secrets.sftp_password,
+            )
+            courses = await run_courses_step(
+                self.paths.root, self.state, gateway, sftp_access, ledger, self.say
+            )
             happened = await read_back(ledger)
             backup = await self._back_up_logs(container)
-        return DemoOutcome(happened, self.paths, backup, west=west, oclc=oclc)
+        return DemoOutcome(happened, self.paths, backup, west=west, oclc=oclc, courses=courses)
 
     async def _play(self, webhook: _Webhooks, desk: ScfDesk, ledger: Ledger) -> None:
         self.drop_publishing_archive()

@@ -1,5 +1,8 @@
 """The demo's servers, all in this process on 127.0.0.1 random ports, all stopped on exit.
 
+`smtp_server` is an aiosmtpd server (in aiosmtpd's own thread) that keeps every message it gets,
+so the demo can show the e-mail a run sent (rule B7).
+
 `http_server` runs any ASGI app under uvicorn as a task of the running loop; `sftp_server` is an
 asyncssh SFTP server chrooted to a folder, with a host key generated for this run (the bridge's
 configuration pins its fingerprint, as a real deployment should) and one password login.
@@ -9,14 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email
+import email.policy
 import hmac
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 
 import asyncssh
 import uvicorn
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from starlette.types import ASGIApp
 
 LOOPBACK = "127.0.0.1"
@@ -106,3 +114,40 @@ async def sftp_server(root: Path, user: str, password: str) -> AsyncIterator[Sft
     finally:
         acceptor.close()
         await acceptor.wait_closed()
+
+
+@dataclass
+class Mailbox:
+    """What the demo's SMTP server received (aiosmtpd's thread appends; read after a run)."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or envelope.content
+        raw = content if isinstance(content, bytes) else str(content).encode()
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        if isinstance(parsed, EmailMessage):
+            self.messages.append(parsed)
+        return "250 2.0.0 Message accepted"
+
+
+class _LoopbackController(Controller):
+    """aiosmtpd's Controller on port 0: the kernel picks a free port."""
+
+    def _trigger_server(self) -> None:
+        # The Controller connects to self.port to wake the server: read the real port first.
+        assert isinstance(self.server, asyncio.Server)
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()  # type: ignore[no-untyped-call]
+
+
+@contextlib.asynccontextmanager
+async def smtp_server() -> AsyncIterator[tuple[int, Mailbox]]:
+    """A plain SMTP server on 127.0.0.1 keeping what it gets; yields its port and mailbox."""
+    mailbox = Mailbox()
+    controller = _LoopbackController(mailbox, hostname=LOOPBACK, port=0)
+    await asyncio.to_thread(controller.start)
+    try:
+        yield int(controller.port), mailbox
+    finally:
+        await asyncio.to_thread(controller.stop)

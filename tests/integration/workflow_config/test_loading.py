@@ -313,7 +313,7 @@ url = "file:///srv/drop"
 
 [course_loading]
 fallback_department = "LIB"
-terms = [["Fall", "2261"], ["Spring", "2264"]]
+term_codes = [["Fall", "2261"], ["Spring", "2264"]]  # terms is L3's table now
 
 [course_loading.campus_departments]
 TEMPE = "TEMPE_LIB"
@@ -325,7 +325,7 @@ excluded = ["MC001"]
     settings = load(text, {"ALMABRIDGE_ARCHIVESSPACE_PASSWORD": ASPACE_PASSWORD})
     extra = settings.course_loading.extra
     assert extra["fallback_department"] == "LIB"
-    assert extra["terms"] == (("Fall", "2261"), ("Spring", "2264"))
+    assert extra["term_codes"] == (("Fall", "2261"), ("Spring", "2264"))
     assert extra["campus_departments"] == {"TEMPE": "TEMPE_LIB", "POLY": "POLY_LIB"}
     assert isinstance(extra, MappingProxyType)
     with pytest.raises(TypeError):
