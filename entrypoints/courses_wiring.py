@@ -208,6 +208,7 @@ class CoursesJob:
                 courses.job_id,
                 poll_seconds=courses.job_poll_seconds,
                 wait_seconds=courses.job_wait_minutes * 60,
+                since=push.last_push,
             )
         else:
             wait = PushDelayWait(push, timedelta(minutes=courses.report_delay_minutes))

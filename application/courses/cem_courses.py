@@ -48,8 +48,10 @@ async def courses_of_the_day(
 ) -> tuple[MergedCourse, ...]:
     """The merged courses of the day's CEM file, every line recorded (see the module text)."""
     context.progress(f"fetching the CEM file of {day:%Y-%m-%d} from {source.description}")
+    # B5: a resumed run reads its original's file, not a newer one the campus dropped since.
+    earlier = context.earlier_input_names()
     try:
-        cem = await source.fetch(day)
+        cem = await source.fetch(day, earlier[0] if earlier else None)
     except CemMissing as missing:
         raise RunFailed(missing.sentence) from None
     await context.add_input(cem.name, cem.content)

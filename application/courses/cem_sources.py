@@ -35,7 +35,9 @@ class LocalCemSource:
     def description(self) -> str:
         return f"--cem {self._path}"
 
-    async def fetch(self, day: date) -> CemInput:
+    async def fetch(self, day: date, name: str | None = None) -> CemInput:
+        if name is not None and name != self._path.name:
+            raise CemMissing(f"--cem {self._path} is not {name}, the file of the run resumed")
         try:
             content = await asyncio.to_thread(self._path.read_bytes)
         except FileNotFoundError:
@@ -64,12 +66,17 @@ class RemoteCemSource:
     def description(self) -> str:
         return self._reference
 
-    async def fetch(self, day: date) -> CemInput:
-        wanted = day_pattern(self._pattern, day)
+    async def fetch(self, day: date, name: str | None = None) -> CemInput:
+        wanted = day_pattern(self._pattern, day) if name is None else name
         transfer = self._connect()
         try:
             listed = await transfer.list_files(self._folder)
             names = sorted(f.name for f in listed if fnmatch.fnmatchcase(f.name, wanted))
+            if name is not None and name not in names:
+                raise CemMissing(
+                    f"{name}, the CEM file of the run resumed, is no longer in {self._folder} "
+                    f"of {self._reference}"
+                )
             if not names:
                 raise CemMissing(
                     f"no CEM file for {day:%Y-%m-%d} in {self._reference}: nothing matches "

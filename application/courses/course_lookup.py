@@ -68,15 +68,18 @@ class CourseLookup:
         return (await self._catalog.get_full(course.course_id)).has_reading_lists
 
     async def rollover_candidates(self, sln: str, year: str) -> tuple[KnownCourse, ...]:
-        """The courses of ``year`` whose section or searchable ids hold ``sln`` (L8)."""
+        """The courses of ``year`` whose section or searchable ids hold ``sln`` (L8): from the
+        cache, or two searches (by section, by searchable id) for another year."""
         if self.cached(year):
             return tuple(self._by_sln[year].get(sln, ()))
+        # Both searches, always: "exactly one course" counts a course that holds the SLN as a
+        # searchable id beside one whose section it is (upstream stopped at the first search).
+        found: dict[str, KnownCourse] = {}
         for field in ("section", "searchable_ids"):
-            found = await self._search_all(f"{field}~{sln} AND year~{year}")
-            matches = rollover_matches(sln, (c for c in found if c.year == year))
-            if matches:
-                return matches
-        return ()
+            for course in await self._search_all(f"{field}~{sln} AND year~{year}"):
+                if course.year == year:
+                    found.setdefault(course.course_id, course)
+        return rollover_matches(sln, found.values())
 
     async def _year(self, year: str) -> list[KnownCourse]:
         task = self._years.get(year)

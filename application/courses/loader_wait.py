@@ -2,10 +2,11 @@
 ``report_delay_minutes`` after the last push (fix: upstream slept two hours blind).
 
 * With ``job_id``: the newest instance of the job is polled every ``job_poll_seconds`` until it
-  has finished, for at most ``job_wait_minutes``. Its end is recorded (kind ``loader_job``, key
-  the job id): ok when it succeeded; failed when it failed or did not finish in time, and the
-  report is made all the same (staff still want the candidates; the run ends partial and says
-  why).
+  has finished, for at most ``job_wait_minutes``. When the last push is known (``since``), an
+  instance submitted before it is yesterday's load, not today's: the wait goes on. Its end is
+  recorded (kind ``loader_job``, key the job id): ok when it succeeded; failed when it failed
+  or did not finish in time, and the report is made all the same (staff still want the
+  candidates; the run ends partial and says why).
 * Without: the stamp of the newest loader file on the target remote is the last push; the
   report waits until ``report_delay_minutes`` after it (no wait when that is past, or when no
   loader file is there).
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
 from application.courses.ports import LoaderPush
@@ -34,6 +35,8 @@ LOADER_JOB = "loader_job"
 """The run-record kind of the wait, keyed by the job id (or ``delay``)."""
 
 Sleep = Callable[[float], Awaitable[None]]
+Since = Callable[[], Awaitable[datetime | None]]
+"""When the loader file was last pushed (naive: the machine's local time), or None."""
 
 
 class LoaderWait(Protocol):
@@ -54,9 +57,11 @@ class JobWait:
         *,
         poll_seconds: float,
         wait_seconds: float,
+        since: Since | None = None,
         sleep: Sleep = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._since = since
         self._jobs = jobs
         self._job_id = job_id
         self._poll = poll_seconds
@@ -69,6 +74,7 @@ class JobWait:
             return
         context.progress(f"waiting for the newest instance of Alma job {self._job_id}")
         deadline = self._monotonic() + self._wait
+        pushed = None if self._since is None else await self._since()
         newest: JobInstance | None = None
         while True:
             try:
@@ -79,7 +85,7 @@ class JobWait:
                 found = []
                 context.progress(f"job {self._job_id} could not be read ({error}); trying again")
             newest = found[0] if found else newest
-            if newest is not None and newest.is_finished:
+            if newest is not None and newest.is_finished and _after(newest, pushed):
                 break
             if self._monotonic() >= deadline:
                 await self._timed_out(context, newest)
@@ -105,6 +111,14 @@ class JobWait:
             f"{self._wait / 60:g} min ({where}{status}); the report is made all the same and "
             "may not reflect today's load",
         )
+
+
+def _after(instance: JobInstance, pushed: datetime | None) -> bool:
+    """Whether the instance may be the load of the file pushed at ``pushed`` (local time)."""
+    submitted = instance.submitted or instance.started
+    if pushed is None or submitted is None:
+        return True
+    return submitted >= pushed.astimezone()  # a naive stamp is the machine's local time
 
 
 class PushDelayWait:

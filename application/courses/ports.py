@@ -51,8 +51,9 @@ class CemSource(Protocol):
         """How the operator knows it: ``campus:leganto_export_{YYYYMMDD}*``, ``--cem F``."""
         ...
 
-    async def fetch(self, day: date) -> CemInput:
-        """The CEM file of ``day`` (the newest by name when several match); `CemMissing`."""
+    async def fetch(self, day: date, name: str | None = None) -> CemInput:
+        """The CEM file of ``day`` (the newest by name when several match), or the one named
+        ``name`` (a resumed run reads its original's file, B5); `CemMissing`."""
         ...
 
 

@@ -203,6 +203,11 @@ class RunContext:
         file pushed under another stamp, L7 and B5)."""
         return tuple(record for (k, _), record in self._done.items() if k == kind)
 
+    def earlier_input_names(self) -> tuple[str, ...]:
+        """The inputs of the run this one resumes (and those it resumed), by name: what a
+        workflow that picks its input by date reads again instead of a newer one (B5)."""
+        return tuple(self._earlier_inputs)
+
     async def add_input(self, name: str, source: bytes | Path) -> str:
         """Name an input of the run with its sha256 (B1); returns the digest.
 
