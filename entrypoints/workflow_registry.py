@@ -18,6 +18,7 @@ from adapters.local_files import LocalFolders
 from application.shared.cleanup import CLEANUP, DEFAULT_KEEP_DAYS, Cleanup
 from application.shared.ledger_records import JsonValue
 from application.shared.run_context import Workflow
+from entrypoints.aspace_wiring import ASPACE2ALMA_ENTRY, ASPACE2ALMA_REMOVE_STALE_ENTRY
 from entrypoints.courses_wiring import COURSE_LOADING_ENTRY, COURSE_ROLLOVER_REPORT_ENTRY
 from entrypoints.oclc_wiring import OCLC_SYNC_ENTRY
 from entrypoints.west_wiring import WEST_HOLDINGS_ENTRY
@@ -116,4 +117,6 @@ BUILT_IN: tuple[WorkflowEntry, ...] = (
     OCLC_SYNC_ENTRY,
     COURSE_LOADING_ENTRY,
     COURSE_ROLLOVER_REPORT_ENTRY,
+    ASPACE2ALMA_ENTRY,
+    ASPACE2ALMA_REMOVE_STALE_ENTRY,
 )

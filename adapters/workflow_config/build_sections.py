@@ -3,8 +3,9 @@
 What is checked for which workflow: remote references and the ArchivesSpace password only for a
 workflow whose section is in the file or that ``[schedules]`` runs; the defaults of a workflow
 the deployment does not use (``course_loading.source = "campus:…"``) need no ``[remotes.campus]``.
-``[oclc_sync]`` has its own module, for its institutions table, and ``[course_loading]``'s rule
-tables theirs (:mod:`~adapters.workflow_config.build_courses`).
+``[oclc_sync]`` has its own module, for its institutions table, ``[course_loading]``'s rule
+tables theirs (:mod:`~adapters.workflow_config.build_courses`) and ``[aspace2alma]``'s rules
+theirs (:mod:`~adapters.workflow_config.build_aspace`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from adapters.workflow_config import build_courses
+from adapters.workflow_config import build_aspace, build_courses
 from adapters.workflow_config.env_secrets import ARCHIVESSPACE_PASSWORD_ENV
 from adapters.workflow_config.errors import key_path, shown
 from adapters.workflow_config.reading import Reading, extra, frozen
@@ -103,6 +104,7 @@ def aspace2alma(reading: Reading, in_use: bool) -> Aspace2AlmaSettings | None:
     space_table = raw if isinstance(raw, dict) else {}
     reading.secrets.remember(space_table.get("password"))
     conf = reading.section("aspace2alma", Aspace2AlmaConf)
+    rules = build_aspace.aspace_rules(reading)
     password = reading.secrets.secret(
         space_table,
         "password",
@@ -110,15 +112,19 @@ def aspace2alma(reading: Reading, in_use: bool) -> Aspace2AlmaSettings | None:
         ("aspace2alma", "archivesspace", "password"),
         required=in_use,
     )
-    if conf is None or (password is None and in_use):
+    if conf is None or rules is None or (password is None and in_use):
         return None
     space = conf.archivesspace
     return Aspace2AlmaSettings(
         barcode_set=conf.barcode_set,
         target=conf.target,
         archivesspace=ArchivesSpaceConnection(
-            url=space.url, user=space.user, password=Secret(password) if password else None
+            url=space.url,
+            user=space.user,
+            password=Secret(password) if password else None,
+            concurrency=space.concurrency,
         ),
+        rules=rules,
         extra=extra(conf),
     )
 

@@ -1,9 +1,11 @@
 """The four workflow sections, ``[cleanup]`` and the top-level keys (rules B6, B7, B8, B9).
 
 A workflow section keeps its unknown keys (rule tables, constants) for the workflow that owns
-them; ``[aspace2alma.archivesspace]`` refuses them, as every connection table does. A remote
-reference (``NAME`` or ``NAME:path``) is checked for its form here and for its name against
-``[remotes]`` in the loader.
+them; ``[aspace2alma.archivesspace]`` refuses them, as every connection table does.
+``[course_loading]``'s tables and ``[aspace2alma]``'s rules are keys of their sections, checked
+in their builders (``build_courses``, ``build_aspace``). A remote reference (``NAME`` or
+``NAME:path``) is checked for its form here and for its name against ``[remotes]`` in the
+loader.
 """
 
 from __future__ import annotations
@@ -198,6 +200,9 @@ class ArchivesSpaceConf(Table):
     user: Text = _ASPACE.archivesspace.user
     # Required when aspace2alma runs, unless ALMABRIDGE_ARCHIVESSPACE_PASSWORD gives it.
     password: SecretText = Field(default=None, repr=False)
+    concurrency: Annotated[
+        int, BeforeValidator(whole(1, 16, " (calls in flight to ArchivesSpace at once)"))
+    ] = _ASPACE.archivesspace.concurrency
 
 
 class Aspace2AlmaConf(Section):
@@ -206,6 +211,20 @@ class Aspace2AlmaConf(Section):
     barcode_set: OptionalText = _ASPACE.barcode_set
     target: Annotated[RemotePath, BeforeValidator(_remote_path(source=False))] = _ASPACE.target
     archivesspace: ArchivesSpaceConf = ArchivesSpaceConf()
+    # AS4's constants, tag lists, patterns and exclusion list (B9): keys of the section, not
+    # more keys; checked and built in build_aspace, each Princeton's when left out.
+    org_code: Any = None
+    cataloging_agency: Any = None
+    cataloging_language: Any = None
+    description_conventions: Any = None
+    note_limit: Any = None
+    heading_tags: Any = None
+    removed_tags: Any = None
+    finding_aid_link_text: Any = None
+    finding_aid_label: Any = None
+    location_note: Any = None
+    recap_location: Any = None
+    excluded_call_numbers: Any = None
 
 
 class CleanupConf(Section):

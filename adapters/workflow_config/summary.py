@@ -8,6 +8,7 @@ not meant (a Slack route without a webhook, the example's placeholders left in).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from datetime import datetime, tzinfo
 
 from adapters.workflow_config.build_sections import SECTION_WORKFLOWS
@@ -16,6 +17,7 @@ from application.shared.connections import Secret
 from application.shared.run_outcome import RunOutcome
 from application.shared.workflow_settings import (
     WORKFLOW_NAMES,
+    Aspace2AlmaSettings,
     ConfigValue,
     CourseLoadingSettings,
     WorkflowSettings,
@@ -32,6 +34,8 @@ EXAMPLE_HOST_KEY = "SHA256:replace-with-the-servers-host-key-fingerprint"
 _OUTCOME_ORDER = (RunOutcome.FAILED, RunOutcome.PARTIAL, RunOutcome.OK)
 _ASU_TABLES = CourseLoadingSettings().tables
 """What a deployment gets for every table it leaves out (B9)."""
+_PRINCETON_RULES = Aspace2AlmaSettings().rules
+"""What a deployment gets for every aspace2alma rule key it leaves out (AS4, B9)."""
 
 
 def next_due_times(settings: WorkflowSettings, now: datetime, zone: tzinfo) -> dict[str, datetime]:
@@ -106,7 +110,8 @@ def _workflow_lines(settings: WorkflowSettings) -> list[str]:
         f"course-rollover-report: made {report}",
         f"aspace2alma{_origin(settings, 'aspace2alma')}: barcode set "
         f"{aspace.barcode_set or '-'}, target {aspace.target}, ArchivesSpace {space.url} as "
-        f"{space.user} (password {_set(space.password)})" + _extra_keys(aspace.extra),
+        f"{space.user} (password {_set(space.password)}, at most {space.concurrency} calls at "
+        f"once), rules: {_aspace_rules(aspace)}" + _extra_keys(aspace.extra),
         f"cleanup{_origin(settings, 'cleanup')}: generated files older than "
         f"{settings.cleanup.keep_days} days are removed from {', '.join(settings.cleanup.folders)}"
         + _extra_keys(settings.cleanup.extra),
@@ -131,6 +136,17 @@ def _course_tables(courses: CourseLoadingSettings) -> str:
     if len(own) == len(_TABLE_KINDS):
         return f"{counts} (from the file)"
     return f"{counts} (from the file: {', '.join(own)}; the rest ASU's)"
+
+
+def _aspace_rules(aspace: Aspace2AlmaSettings) -> str:
+    """``Princeton's``, or the keys whose values are the file's own (AS4, B9)."""
+    names = [item.name for item in fields(aspace.rules)]
+    own = [name for name in names if _differ(aspace.rules, _PRINCETON_RULES, (name,))]
+    if not own:
+        return "Princeton's"
+    if len(own) == len(names):
+        return "all from the file"
+    return f"from the file: {', '.join(own)}; the rest Princeton's"
 
 
 _TABLE_KINDS = (

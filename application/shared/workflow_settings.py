@@ -20,6 +20,7 @@ from typing import Final, Literal, TypeAlias
 from application.ports.notify import NotifyRoute
 from application.shared.connections import FileServer, Secret
 from application.shared.run_outcome import RunOutcome
+from domain.shared.aspace_rules import PRINCETON_RULES, AspaceRules
 from domain.shared.asu_course_tables import ASU_TABLES
 from domain.shared.course_tables import CourseTables
 
@@ -271,6 +272,9 @@ class ArchivesSpaceConnection:
     url: str = "http://localhost:8089"
     user: str = "admin"
     password: Secret | None = None
+    concurrency: int = 4
+    """AS2: calls in flight to ArchivesSpace at once, 1 to 16; records are still written in
+    repository, then resource id order."""
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,9 @@ class Aspace2AlmaSettings:
     """AS3: required by a run; left empty in the example, so checked when the run starts."""
     target: RemotePath = RemotePath("drop")
     archivesspace: ArchivesSpaceConnection = ArchivesSpaceConnection()
+    rules: AspaceRules = PRINCETON_RULES
+    """AS4's constants, tag lists, patterns and exclusion list (B9); a key the file leaves out
+    is Princeton's."""
     extra: Mapping[str, ConfigValue] = field(default_factory=_no_extra, hash=False)
 
 

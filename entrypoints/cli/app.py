@@ -16,6 +16,7 @@ from entrypoints.cli import (
 )
 from entrypoints.cli.demo_command import demo_command
 from entrypoints.cli.fake_alma_command import fake_alma_command
+from entrypoints.cli.fake_archivesspace_command import fake_archivesspace_command
 from entrypoints.cli.reconcile_command import reconcile_command
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ app = typer.Typer(
 app.add_typer(db_commands.app, name="db")
 app.add_typer(config_commands.app, name="config")
 app.command("fake-alma")(fake_alma_command)
+app.command("fake-archivesspace")(fake_archivesspace_command)
 app.command("serve")(service_commands.serve_command)
 app.command("worker")(service_commands.worker_command)
 app.command("sync-items")(sync_commands.sync_items_command)

@@ -45,6 +45,9 @@ def demo_command(
     against the fake Alma, the loader file pushed back) and makes the rollover report
     (`almabridge run course-rollover-report`), e-mailed to a local SMTP server it starts; shows
     the loader file's first rows, the dropped DELETEs with their reasons and the rollover.
+    Then exports five collections from a fake ArchivesSpace it starts (`almabridge run
+    aspace2alma`): yesterday's MARC_out.xml rotated away first, one record without a 041
+    recorded failed while the rest are written, the file uploaded over SFTP.
     Prints what the ledger says happened, and where the ledger and the logs are; stops
     everything it started. Takes a few seconds.
 
@@ -93,6 +96,8 @@ def demo_command(
         missing.append("an OCLC merge with the reference counts, its 5 conflicts and 8 files")
     if outcome.courses is None or not outcome.courses.as_expected():
         missing.append("a course load pushed with 2 DELETEs dropped and 1 rollover e-mailed")
+    if outcome.aspace is None or not outcome.aspace.as_expected():
+        missing.append("an ArchivesSpace export rotated, 4 records written and 1 failed")
     if outcome.leftovers:
         missing.append(f"a clean stop (still running: {', '.join(outcome.leftovers)})")
     elapsed = time.monotonic() - started

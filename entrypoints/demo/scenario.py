@@ -40,6 +40,7 @@ from entrypoints.demo.alma_files import (
     publishing_archive,
     request_export,
 )
+from entrypoints.demo.aspace_step import AspaceStep, run_aspace_step
 from entrypoints.demo.courses_step import CoursesStep, run_courses_step
 from entrypoints.demo.oclc_step import OclcSkipped, OclcStep, run_oclc_step
 from entrypoints.demo.report import Happened, read_back
@@ -87,6 +88,8 @@ class DemoOutcome:
     """The OCLC data-sync merge of the reference inputs (issue 16), or why it was skipped."""
     courses: CoursesStep | None = None
     """The Leganto course load and rollover report (issue 17)."""
+    aspace: AspaceStep | None = None
+    """The ArchivesSpace to Alma export (issue 18)."""
 
 
 class Demo:
@@ -140,9 +143,14 @@ class Demo:
             courses = await run_courses_step(
                 self.paths.root, self.state, gateway, sftp_access, ledger, self.say
             )
+            aspace = await run_aspace_step(
+                self.paths.root, self.state, gateway, sftp_access, ledger, self.say
+            )
             happened = await read_back(ledger)
             backup = await self._back_up_logs(container)
-        return DemoOutcome(happened, self.paths, backup, west=west, oclc=oclc, courses=courses)
+        return DemoOutcome(
+            happened, self.paths, backup, west=west, oclc=oclc, courses=courses, aspace=aspace
+        )
 
     async def _play(self, webhook: _Webhooks, desk: ScfDesk, ledger: Ledger) -> None:
         self.drop_publishing_archive()

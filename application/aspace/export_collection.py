@@ -1,0 +1,332 @@
+"""ArchivesSpace to Alma, `almabridge run aspace2alma` (rules AS1–AS6, B1–B5, B8).
+
+1. AS1: the remote folder is cleared for today first (`DropFolder.rotate`), before any
+   ArchivesSpace call; not at all with ``--no-upload`` or ``--dry-run``.
+2. AS3: the known barcodes are the descriptions of the configured Alma set's members (paged,
+   through the institution's throttle). They are kept in ``known_barcodes.txt`` under ``--out``
+   so a resumed run does not read the set again (B5). A set Alma does not know ends the run
+   failed before anything is uploaded.
+3. AS2: every resource of every repository, in repository order then resource id order. Each
+   resource's MARCXML, and its top containers unless rule 17 leaves it out anyway, are fetched
+   ``concurrency`` resources ahead of the one being written. A connection error or a 5xx retries
+   the resource after 1, 2 and 3 s (at most 4 tries); then, or on any other error, the resource
+   is recorded failed and the run goes on.
+4. AS4, AS5: in output order, each record is transformed (`domain.aspace`) against the known
+   barcodes, which grow with every 949 written, and appended to ``MARC_out.xml``; a record
+   without 008, 041 or 099 is recorded failed and left out.
+5. AS6: the file gets its final name under ``--out`` once complete, then goes up as
+   ``MARC_out.xml`` through a temporary name and a rename.
+
+Every resource is a run record (kind ``resource``, key its URI ``/repositories/3/resources/1511``):
+ok with its call number and items, skipped when rule 17 leaves it out, failed with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from application.aspace.drop_folder import DropFolder, DropFolderFailed
+from application.aspace.ports import (
+    ArchivesSpace,
+    ArchivesSpaceError,
+    ArchivesSpaceLoginFailed,
+    ArchivesSpaceUnavailable,
+    CollectionFiles,
+    CollectionSink,
+    ResourceMarc,
+    UnreadableResource,
+    UnwritableRecord,
+)
+from application.ports.alma.sets import SetMembers, SetNotFound
+from application.shared.alma import AlmaError, AlmaStop
+from application.shared.run_context import RunContext, RunFailed
+from application.shared.run_records import RecordOutcome
+from domain.aspace.containers import TopContainer
+from domain.aspace.transform import Excluded, Rejected, exclusion, transform_record
+from domain.shared.aspace_rules import AspaceRules
+from domain.shared.marc import MarcRecord
+
+__all__ = ["ASPACE2ALMA", "KNOWN_BARCODES", "RESOURCE", "ExportCollection"]
+
+ASPACE2ALMA: Final = "aspace2alma"
+"""The workflow's name, as `almabridge run aspace2alma` takes it."""
+RESOURCE: Final = "resource"
+"""The run-record kind of one ArchivesSpace resource, keyed by its URI."""
+KNOWN_BARCODES: Final = "known_barcodes"
+"""The run-record kind of the Alma set read (AS3), keyed by the set id."""
+BARCODES_FILE: Final = "known_barcodes.txt"
+RETRY_WAITS: Final = (1.0, 2.0, 3.0)
+"""AS2: the waits before the second, third and fourth try of a resource (upstream's)."""
+_PROGRESS_EVERY: Final = 100
+_AHEAD: Final = 4
+"""Resources fetched ahead of the one being written, per call the adapter allows in flight."""
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """One resource as fetched: its record and containers, or why it is left out."""
+
+    uri: str
+    record: MarcRecord | None = None
+    containers: tuple[TopContainer, ...] = ()
+    excluded: str | None = None
+    failure: str | None = None
+    tries: int = 1
+
+
+@dataclass
+class _Tally:
+    written: int = 0
+    items: int = 0
+    left_out: int = 0
+    failed: int = 0
+    seen: int = field(default=0)
+
+
+class ExportCollection:
+    """ArchivesSpace to Alma (see the module text)."""
+
+    name = ASPACE2ALMA
+
+    def __init__(
+        self,
+        aspace: ArchivesSpace,
+        members: SetMembers,
+        marc: ResourceMarc,
+        files: CollectionFiles,
+        rules: AspaceRules,
+        barcode_set: str,
+        *,
+        drop: DropFolder | None = None,
+        concurrency: int = 4,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be 1 or more, got {concurrency}")
+        self._aspace = aspace
+        self._members = members
+        self._marc = marc
+        self._files = files
+        self._rules = rules
+        self._barcode_set = barcode_set
+        self._drop = drop
+        self._concurrency = concurrency
+        self._sleep = sleep
+
+    async def run(self, context: RunContext) -> None:
+        """Rotate, read the barcodes and the resources, write and upload the collection."""
+        drop = None if context.dry_run else self._drop
+        if drop is not None:
+            await self._rotate(context, drop)
+        # The set (hundreds of Alma calls) is read while ArchivesSpace is listed and fetched;
+        # only the first transform waits for it.
+        barcodes = asyncio.ensure_future(self._known_barcodes(context))
+        try:
+            resources = await self._resources(context)
+            sink = await self._files.open(context.out_dir)
+            try:
+                tally = await self._write(context, sink, resources, barcodes)
+                path = await sink.finish()
+            except BaseException:
+                await sink.discard()
+                raise
+        finally:
+            if not barcodes.done():
+                barcodes.cancel()
+            elif not barcodes.cancelled():
+                barcodes.exception()  # retrieved: a failure already told is not logged again
+        await context.add_output(path.name, path)
+        context.progress(
+            f"wrote {path.name}: {tally.written} records with {tally.items} items; "
+            f"{tally.left_out} left out by rule 17, {tally.failed} failed"
+        )
+        if drop is not None:
+            context.progress(f"uploading {path.name} to {drop.target}")
+            try:
+                await drop.upload(path)
+            except DropFolderFailed as failed:
+                raise RunFailed(failed.sentence) from None
+
+    async def _rotate(self, context: RunContext, drop: DropFolder) -> None:
+        if context.earlier_records("rotation"):
+            return  # B5: the run resumed rotated already; today's file is not up yet
+        try:
+            done = await drop.rotate()
+        except DropFolderFailed as failed:
+            raise RunFailed(failed.sentence) from None
+        said = "; ".join(done) or "no MARC_out.xml or MARC_out_old.xml there"
+        await context.record("rotation", drop.target, RecordOutcome.OK, said)
+        context.progress(f"{drop.target}: {said}")
+
+    async def _known_barcodes(self, context: RunContext) -> set[str]:
+        """AS3: the set's barcodes, from the file a resumed run's original kept (B5)."""
+        kept = context.out_dir / BARCODES_FILE
+        earlier = context.earlier(KNOWN_BARCODES, self._barcode_set)
+        if earlier is not None and await asyncio.to_thread(kept.is_file):
+            text = await asyncio.to_thread(kept.read_text, "utf-8")
+            return {line for line in text.splitlines() if line}
+        context.progress(f"reading the barcodes of Alma set {self._barcode_set}")
+        known: set[str] = set()
+        try:
+            async for member in self._members.all_members(self._barcode_set):
+                barcode = (member.description or "").strip()
+                if barcode:  # fix: an empty barcode never counts as known (nor qualifies)
+                    known.add(barcode)
+        except SetNotFound:
+            raise RunFailed(
+                f"Alma has no set {self._barcode_set} ([aspace2alma] barcode_set): without its "
+                "barcodes no item can be told new; nothing was uploaded"
+            ) from None
+        except (AlmaError, AlmaStop) as error:
+            raise RunFailed(
+                f"the barcodes of Alma set {self._barcode_set} could not be read: {error}"
+            ) from None
+        await asyncio.to_thread(_write_lines, kept, sorted(known))
+        await context.record(
+            KNOWN_BARCODES, self._barcode_set, RecordOutcome.OK, f"{len(known)} barcodes"
+        )
+        return known
+
+    async def _resources(self, context: RunContext) -> list[tuple[int, int]]:
+        """AS2: (repository id, resource id) of every resource, in the output's order."""
+        context.progress("listing the repositories and resources of ArchivesSpace")
+        try:
+            found: list[tuple[int, int]] = []
+            for repository in await self._aspace.repositories():
+                ids = await self._aspace.resource_ids(repository.repo_id)
+                found.extend((repository.repo_id, resource) for resource in sorted(ids))
+        except ArchivesSpaceError as error:
+            raise RunFailed(f"ArchivesSpace cannot be read: {error}") from None
+        context.progress(f"{len(found)} resources to fetch")
+        return found
+
+    async def _write(
+        self,
+        context: RunContext,
+        sink: CollectionSink,
+        resources: Sequence[tuple[int, int]],
+        barcodes: Awaitable[set[str]],
+    ) -> _Tally:
+        tally = _Tally()
+        known: set[str] | None = None
+        async for fetched in self._fetched_in_order(resources):
+            if known is None:
+                known = await barcodes
+            tally.seen += 1
+            await self._one(context, sink, fetched, known, tally)
+            if tally.seen % _PROGRESS_EVERY == 0:
+                context.progress(f"{tally.seen} of {len(resources)} resources")
+        if known is None:
+            await barcodes  # AS3: an unknown set fails the run, even with no resource
+        return tally
+
+    async def _one(
+        self,
+        context: RunContext,
+        sink: CollectionSink,
+        fetched: _Fetched,
+        known: set[str],
+        tally: _Tally,
+    ) -> None:
+        uri = fetched.uri
+        if fetched.failure is not None or fetched.record is None:
+            tally.failed += 1
+            await context.record(RESOURCE, uri, RecordOutcome.FAILED, fetched.failure or "")
+            return
+        if fetched.excluded is not None:
+            tally.left_out += 1
+            await context.record(RESOURCE, uri, RecordOutcome.SKIPPED, fetched.excluded)
+            return
+        result = transform_record(fetched.record, fetched.containers, known, self._rules)
+        if isinstance(result, Excluded):
+            tally.left_out += 1
+            await context.record(RESOURCE, uri, RecordOutcome.SKIPPED, result.reason)
+            return
+        if isinstance(result, Rejected):
+            tally.failed += 1
+            await context.record(RESOURCE, uri, RecordOutcome.FAILED, result.reason)
+            return
+        try:
+            await sink.add(result.record)
+        except UnwritableRecord as error:
+            tally.failed += 1
+            await context.record(RESOURCE, uri, RecordOutcome.FAILED, f"not written: {error}")
+            return
+        barcodes = [item.barcode for item in result.items]
+        known.update(barcodes)  # AS3: a barcode an earlier record carries is not used again
+        tally.written += 1
+        tally.items += len(barcodes)
+        items = f", items {', '.join(barcodes)}" if barcodes else ", no new item"
+        tries = f" (after {fetched.tries} tries)" if fetched.tries > 1 else ""
+        await context.record(
+            RESOURCE,
+            uri,
+            RecordOutcome.OK,
+            f"written as {result.call_number}{items}{tries}",
+            {"call_number": result.call_number, "items": len(barcodes)},
+        )
+
+    async def _fetched_in_order(
+        self, resources: Sequence[tuple[int, int]]
+    ) -> AsyncIterator[_Fetched]:
+        """Each resource fetched, in input order, up to ``_AHEAD`` resources ahead: enough to
+        keep the adapter's ``concurrency`` calls busy while the head waits, and memory flat."""
+        pending: deque[asyncio.Task[_Fetched]] = deque()
+        upcoming = iter(resources)
+        try:
+            for repo_id, resource_id in upcoming:
+                pending.append(asyncio.ensure_future(self._fetch(repo_id, resource_id)))
+                if len(pending) >= self._concurrency * _AHEAD:
+                    break
+            while pending:
+                fetched = await pending.popleft()
+                following = next(upcoming, None)
+                if following is not None:
+                    pending.append(asyncio.ensure_future(self._fetch(*following)))
+                yield fetched
+        finally:
+            for task in pending:
+                task.cancel()
+
+    async def _fetch(self, repo_id: int, resource_id: int) -> _Fetched:
+        """AS2: one resource, tried again after 1, 2, 3 s when ArchivesSpace is unavailable."""
+        uri = f"/repositories/{repo_id}/resources/{resource_id}"
+        for tries, wait in enumerate((*RETRY_WAITS, None), start=1):
+            try:
+                return await self._fetch_once(uri, repo_id, resource_id, tries)
+            except ArchivesSpaceLoginFailed:
+                raise
+            except ArchivesSpaceUnavailable as error:
+                if wait is None:
+                    return _Fetched(
+                        uri, failure=f"ArchivesSpace unavailable after {tries} tries: {error}"
+                    )
+                await self._sleep(wait)
+            except ArchivesSpaceError as error:
+                return _Fetched(uri, failure=str(error), tries=tries)
+        raise AssertionError("unreachable: the last try returns")  # pragma: no cover
+
+    async def _fetch_once(self, uri: str, repo_id: int, resource_id: int, tries: int) -> _Fetched:
+        data = await self._aspace.resource_marcxml(repo_id, resource_id)
+        try:
+            record = self._marc.parse(data, uri)
+        except UnreadableResource as error:
+            return _Fetched(uri, failure=str(error), tries=tries)
+        left_out = exclusion(record, self._rules)
+        if left_out is not None:
+            return _Fetched(uri, record, excluded=left_out, tries=tries)
+        containers = await self._aspace.top_containers(repo_id, resource_id)
+        return _Fetched(uri, record, tuple(containers), tries=tries)
+
+
+def _write_lines(path: Path, lines: Sequence[str]) -> None:
+    temporary = path.with_name(f".{path.name}.part")
+    temporary.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    temporary.replace(path)

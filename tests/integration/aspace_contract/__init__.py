@@ -1,0 +1,2 @@
+"""Contract suite of the `ArchivesSpace` port: `HttpArchivesSpace` over the fake backend and the
+fake's in-memory twin `MemoryArchivesSpace` agree (rule AS2)."""
