@@ -51,6 +51,8 @@ class DropFolder:
         done: list[str] = []
         transfer = self._connect()
         try:
+            # A folder not made yet holds nothing to rotate; the upload would make it anyway.
+            await transfer.make_folders(self._folder)
             names = {f.name for f in await transfer.list_files(self._folder)}
             if MARC_OUT_OLD in names:
                 await transfer.delete(self._path(MARC_OUT_OLD))
@@ -71,6 +73,7 @@ class DropFolder:
         """The Saturday run: remove ``MARC_out.xml`` when present; whether it was."""
         transfer = self._connect()
         try:
+            await transfer.make_folders(self._folder)
             names = {f.name for f in await transfer.list_files(self._folder)}
             if MARC_OUT not in names:
                 return False

@@ -134,6 +134,11 @@ class ExportCollection:
             try:
                 tally = await self._write(context, sink, resources, barcodes)
                 path = await sink.finish()
+            except ArchivesSpaceLoginFailed as refused:
+                # A session lost mid-run and the new login refused (a password changed): no
+                # further resource can be read, so the run stops in one sentence (B2).
+                await sink.discard()
+                raise RunFailed(f"ArchivesSpace refused the login: {refused}") from None
             except BaseException:
                 await sink.discard()
                 raise
