@@ -20,6 +20,7 @@ from application.shared.ledger_records import JsonValue
 from application.shared.run_context import Workflow
 from entrypoints.aspace_wiring import ASPACE2ALMA_ENTRY, ASPACE2ALMA_REMOVE_STALE_ENTRY
 from entrypoints.courses_wiring import COURSE_LOADING_ENTRY, COURSE_ROLLOVER_REPORT_ENTRY
+from entrypoints.ledger_retention_wiring import LEDGER_RETENTION_ENTRY
 from entrypoints.oclc_wiring import OCLC_SYNC_ENTRY
 from entrypoints.west_wiring import WEST_HOLDINGS_ENTRY
 from entrypoints.workflow_entries import (
@@ -119,4 +120,5 @@ BUILT_IN: tuple[WorkflowEntry, ...] = (
     COURSE_ROLLOVER_REPORT_ENTRY,
     ASPACE2ALMA_ENTRY,
     ASPACE2ALMA_REMOVE_STALE_ENTRY,
+    LEDGER_RETENTION_ENTRY,
 )

@@ -26,7 +26,7 @@ from application.shared.workflow_settings import Schedules, WorkflowSettings
 __all__ = ["build"]
 
 _TABLES: Final = ("alma", "remotes", *SECTION_WORKFLOWS, "schedules", "notify")
-_SCALARS: Final = ("schedule_grace_hours",)
+_SCALARS: Final = ("schedule_grace_hours", "ledger_retention_days")
 
 
 def build(reading: Reading) -> WorkflowSettings | None:
@@ -82,6 +82,7 @@ def build(reading: Reading) -> WorkflowSettings | None:
             crons=MappingProxyType(crons),
             grace=timedelta(hours=top.schedule_grace_hours),
         ),
+        ledger_retention_days=top.ledger_retention_days,
         notify=notify,
         sections=present,
         more_workflows=MappingProxyType(more),

@@ -37,6 +37,7 @@ from adapters.workflow_config.schema_values import (
 from application.shared.workflow_settings import (
     DEFAULT_CLEANUP_FOLDERS,
     DEFAULT_KEEP_DAYS,
+    DEFAULT_LEDGER_RETENTION_DAYS,
     DEFAULT_SCHEDULE_GRACE,
     Aspace2AlmaSettings,
     CourseLoadingSettings,
@@ -242,3 +243,4 @@ class TopLevelConf(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
     schedule_grace_hours: Seconds = DEFAULT_SCHEDULE_GRACE.total_seconds() / 3600
+    ledger_retention_days: Annotated[int, BeforeValidator(whole(1))] = DEFAULT_LEDGER_RETENTION_DAYS

@@ -231,6 +231,15 @@ class EventRepository(Protocol):
         """Append one event stamped with the clock's time."""
         ...
 
+    async def purge_before(self, cutoff: datetime, *, limit: int) -> list[LedgerEvent]:
+        """Remove up to `limit` of the oldest events that occurred before `cutoff` (rule P2's
+        retention); the removed events, oldest first. Nothing else is touched."""
+        ...
+
+    async def count_before(self, cutoff: datetime) -> int:
+        """How many events occurred before `cutoff` (what a purge would remove)."""
+        ...
+
 
 class LedgerUnitOfWork(Protocol):
     """One ledger transaction: rolls back on exit unless commit() was awaited."""

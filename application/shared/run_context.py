@@ -121,6 +121,12 @@ class RunContext:
         return self._out_dir
 
     @property
+    def ledger(self) -> Ledger:
+        """The ledger this run records in: for a workflow that looks after the ledger itself
+        (`ledger-retention`, rule P2); every other workflow records through `record`."""
+        return self._ledger
+
+    @property
     def resumed_from(self) -> int | None:
         """The run this one resumes (B5), if any."""
         return self._run.resumed_from

@@ -28,6 +28,7 @@ __all__ = [
     "ALL_OUTCOMES",
     "DEFAULT_CLEANUP_FOLDERS",
     "DEFAULT_KEEP_DAYS",
+    "DEFAULT_LEDGER_RETENTION_DAYS",
     "DEFAULT_SCHEDULE_GRACE",
     "OCUL_INSTITUTIONS",
     "WORKFLOW_NAMES",
@@ -62,11 +63,15 @@ WORKFLOW_NAMES: Final = (
     "aspace2alma",
     "aspace2alma-remove-stale",
     "cleanup",
+    "ledger-retention",
 )
 """Every workflow `almabridge run NAME` knows: the keys of ``[schedules]`` and ``[notify.NAME]``."""
 
 DEFAULT_KEEP_DAYS: Final = 42
 """B8: generated files older than this many days are removed by the ``cleanup`` run."""
+
+DEFAULT_LEDGER_RETENTION_DAYS: Final = 400
+"""P2: ledger events older than this many days are removed by the ``ledger-retention`` run."""
 
 DEFAULT_CLEANUP_FOLDERS: Final = ("out",)
 """B8: where the ``cleanup`` run looks, relative to the configuration file."""
@@ -355,6 +360,8 @@ class WorkflowSettings:
     aspace2alma: Aspace2AlmaSettings = Aspace2AlmaSettings()
     cleanup: CleanupSettings = CleanupSettings()
     schedules: Schedules = Schedules()
+    ledger_retention_days: int = DEFAULT_LEDGER_RETENTION_DAYS
+    """P2: the top-level ``ledger_retention_days``; the ``ledger-retention`` run's age limit."""
     notify: NotifySettings = NotifySettings()
     sections: frozenset[str] = frozenset()
     """The workflow sections the file holds (``west_holdings``, …); the others are defaults."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from domain.scf.institutions import Consortium, Institution
 from domain.scf.naming import member_barcode_of
+from domain.scf.requests.comments import bridge_parts_of
 
 JOB_END = "JOB_END"
 LOAN = "LOAN"
@@ -133,6 +134,75 @@ def dedupe_key(raw_body: bytes) -> str:
         if isinstance(webhook_id, str) and _WEBHOOK_ID.fullmatch(webhook_id):
             return webhook_id
     return "sha256:" + hashlib.sha256(raw_body).hexdigest()
+
+
+_PATRON_KEYS = frozenset(
+    {
+        "contact_info",
+        "address",
+        "email",
+        "email_address",
+        "phone",
+        "phone_number",
+        "first_name",
+        "middle_name",
+        "last_name",
+        "full_name",
+        "pref_first_name",
+        "pref_middle_name",
+        "pref_last_name",
+        "preferred_first_name",
+        "preferred_middle_name",
+        "preferred_last_name",
+        "user_full_name",
+        "patron_name",
+        "birth_date",
+    }
+)
+"""Keys of Alma's JSON that hold a patron's name, e-mail, postal address or phone (rule P2)."""
+
+
+def inbox_body(raw_body: bytes) -> bytes:
+    """The body the inbox keeps of a verified webhook: without patron data (rule P2).
+
+    The comment of a ``user_request`` keeps only what the bridge reads back from it (C2:
+    `bridge_parts_of`), and the keys of `_PATRON_KEYS` are dropped wherever they are, so that
+    `classify_webhook` reads the same event from either body. A body with nothing to drop, or
+    that is not a JSON object, is kept byte for byte. The dedupe key and the signature are the
+    raw body's, taken before (W2, W3).
+    """
+    document = _decode(raw_body)
+    if not isinstance(document, dict):
+        return raw_body
+    try:
+        scrubbed, changed = _without_patron(document)
+    except RecursionError:  # nesting no Alma body has; classified as rejected anyway
+        return raw_body
+    if not changed:
+        return raw_body
+    return json.dumps(scrubbed, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _without_patron(value: object, key: str | None = None) -> tuple[object, bool]:
+    if isinstance(value, dict):
+        changed = False
+        kept: dict[str, object] = {}
+        for name, inner in value.items():
+            if name in _PATRON_KEYS:
+                changed = True
+                continue
+            if key == "user_request" and name == "comment" and isinstance(inner, str):
+                reduced = bridge_parts_of(inner)
+                changed = changed or reduced != inner
+                kept[name] = reduced
+                continue
+            kept[name], inner_changed = _without_patron(inner, name)
+            changed = changed or inner_changed
+        return kept, changed
+    if isinstance(value, list):
+        items = [_without_patron(inner, key) for inner in value]
+        return [item for item, _ in items], any(changed for _, changed in items)
+    return value, False
 
 
 def classify_webhook(raw_body: bytes, consortium: Consortium) -> WebhookEvent:

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from domain.scf.signature import SIGNATURE_HEADER, verify
-from domain.scf.webhooks import challenge_answer, dedupe_key
+from domain.scf.webhooks import challenge_answer, dedupe_key, inbox_body
 from entrypoints.http.state import HttpService, service_of
 
 log = logging.getLogger("almabridge.http.webhooks")
@@ -84,7 +84,8 @@ async def receive(request: Request) -> Response:
         return PlainTextResponse("Empty body", status_code=400)
     key = dedupe_key(body)
     try:
-        is_new = await service.inbox.store(key, body)
+        # The key is the raw body's (W3); the stored body keeps no patron data (P2).
+        is_new = await service.inbox.store(key, inbox_body(body))
     except (SQLAlchemyError, OSError) as error:
         metrics.inc(REJECTED, reason="unavailable")
         log.error("webhook not stored, asking Alma to retry: %s", type(error).__name__)

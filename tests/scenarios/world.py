@@ -77,6 +77,8 @@ class World:
     clock: FakeClock
     faults: FaultInjector | None = None
     _closers: list[AlmaHttpClient] = field(default_factory=list)
+    database_url: str | None = None
+    """The SQL ledger's URL (None for the memory ledger), for a service sharing it."""
 
     @property
     def ledger(self) -> Ledger:
@@ -177,7 +179,7 @@ async def open_world(
             clock=clock,
             work_dir=tmp_path / "work",
         )
-        world = World(fake, remote, bridge, reports, clock, injector, closers)
+        world = World(fake, remote, bridge, reports, clock, injector, closers, url)
         try:
             yield world
         finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from adapters.ledger.memory.state import Workspace, json_copy, utc
 from application.ports.clock import Clock
 from application.shared.ledger_records import JsonObject, LedgerEvent, Outcome
@@ -46,3 +48,20 @@ class MemoryEventRepository:
         )
         state.events.append(event)
         return event
+
+    async def purge_before(self, cutoff: datetime, *, limit: int) -> list[LedgerEvent]:
+        """Remove up to `limit` of the oldest events before `cutoff`; the removed ones."""
+        cutoff = utc(cutoff, "cutoff")
+        state = self._workspace.state
+        old = sorted(
+            (event for event in state.events if event.occurred_at < cutoff),
+            key=lambda event: event.id,
+        )[: max(0, limit)]
+        gone = {event.id for event in old}
+        state.events[:] = [event for event in state.events if event.id not in gone]
+        return old
+
+    async def count_before(self, cutoff: datetime) -> int:
+        """How many events occurred before `cutoff`."""
+        cutoff = utc(cutoff, "cutoff")
+        return sum(1 for event in self._workspace.state.events if event.occurred_at < cutoff)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.ledger.sql import rows as sql_rows
@@ -50,3 +53,23 @@ class SqlEventRepository:
             .returning(*events.c)
         )
         return sql_rows.ledger_event((await self._conn.execute(statement)).one())
+
+    async def purge_before(self, cutoff: datetime, *, limit: int) -> list[LedgerEvent]:
+        """Remove up to `limit` of the oldest events before `cutoff`; the removed ones."""
+        if limit <= 0:
+            return []
+        query = (
+            select(*events.c)
+            .where(events.c.occurred_at < cutoff)
+            .order_by(events.c.id)
+            .limit(limit)
+        )
+        old = [sql_rows.ledger_event(row) for row in await self._conn.execute(query)]
+        if old:
+            await self._conn.execute(delete(events).where(events.c.id.in_([e.id for e in old])))
+        return old
+
+    async def count_before(self, cutoff: datetime) -> int:
+        """How many events occurred before `cutoff`."""
+        query = select(func.count()).select_from(events).where(events.c.occurred_at < cutoff)
+        return int((await self._conn.execute(query)).scalar_one())

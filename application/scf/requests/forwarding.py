@@ -56,7 +56,7 @@ from application.scf.requests.outcomes import Action, ForwardingSummary, Request
 from application.scf.requests.plans import Planner
 from application.scf.requests.processing import RequestProcessor
 from application.scf.requests.records import RequestRecorder
-from application.scf.requests.request_data import request_from_json
+from application.scf.requests.request_data import request_from_json, withheld_contact
 from application.scf.requests.transient_retry import TransientRetry, TriedRequest
 from application.scf.settings import Settings
 from application.scf.sync_end import record_sync_end
@@ -162,9 +162,12 @@ class RequestForwarding:
             for row in waiting:
                 request, file_id = request_from_json(row.request_data)
                 request = _with_id(request, row.source_request_id)
-                outcome = await self._processor.handle(institution, request, file_id, row)
+                withheld = withheld_contact(row.request_data)
+                outcome = await self._processor.handle(
+                    institution, request, file_id, row, withheld=withheld
+                )
                 summary.add(outcome)
-                tried.append(TriedRequest(request, file_id, outcome))
+                tried.append(TriedRequest(request, file_id, outcome, withheld=withheld))
                 if outcome.quota_exhausted:
                     summary.stopped = outcome.reason
                     return summary
@@ -190,7 +193,10 @@ class RequestForwarding:
                 )
             request, file_id = request_from_json(row.request_data)
             request = _with_id(request, request_id)
-            return await self._processor.handle(institution, request, file_id, row)
+            withheld = withheld_contact(row.request_data)
+            return await self._processor.handle(
+                institution, request, file_id, row, withheld=withheld
+            )
 
     async def _record_end(self, summary: ForwardingSummary, files: list[str]) -> None:
         """The run's `requests.sync` event, as ItemSync records `items.sync`."""

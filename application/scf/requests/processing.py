@@ -22,6 +22,7 @@ from application.scf.linked_users import ScfUserUnresolved
 from application.scf.requests.cancels import cancel_source_request
 from application.scf.requests.handlers import place
 from application.scf.requests.outcomes import Action, RequestOutcome
+from application.scf.requests.patron_contact import with_patron_contact
 from application.scf.requests.plans import Plan, Planner, Unforwardable
 from application.scf.requests.records import RequestRecorder, Switch, cancellation_details
 from application.shared.alma import (
@@ -87,6 +88,7 @@ class RequestProcessor:
         *,
         malformed: bool,
         run_pass: int = 1,
+        withheld: tuple[str, ...] = (),
     ) -> RequestOutcome:
         """A request read from a file, or tried again in the run's pass `run_pass` after a
         transient failure: checked against the ledger first (R6), so a request another run
@@ -110,7 +112,13 @@ class RequestProcessor:
             )
             return await self._recorder.record(outcome, request)
         return await self.handle(
-            institution, request, file_id, row, malformed=malformed, run_pass=run_pass
+            institution,
+            request,
+            file_id,
+            row,
+            malformed=malformed,
+            run_pass=run_pass,
+            withheld=withheld,
         )
 
     async def handle(
@@ -122,16 +130,21 @@ class RequestProcessor:
         *,
         malformed: bool = False,
         run_pass: int = 1,
+        withheld: tuple[str, ...] = (),
     ) -> RequestOutcome:
         """Plan and carry out one request; every failure becomes a recorded `failed` outcome.
 
         Planned afresh on every pass: an earlier attempt's SCF request, placed before its answer
         was lost, is found by `place` (Alma refuses the duplicate, the handler adopts it: R6).
+        `withheld`: the patron contact fields a request rebuilt from the ledger lacks (P2), read
+        again from the member's Alma only when the request is forwarded.
         """
         first_seen = row.first_seen_at if row is not None else self._clock.now()
         try:
             plan = await self._planner.plan(institution, request, first_seen)
-            return await self._carry_out(plan, file_id, malformed=malformed, run_pass=run_pass)
+            return await self._carry_out(
+                plan, file_id, malformed=malformed, run_pass=run_pass, withheld=withheld
+            )
         except _FAILURES as error:
             failed = self._failure(institution, request, file_id, error, run_pass=run_pass)
         return await self._recorder.record(failed, request)
@@ -201,7 +214,13 @@ class RequestProcessor:
         )
 
     async def _carry_out(
-        self, plan: Plan, file_id: int | None, *, malformed: bool, run_pass: int
+        self,
+        plan: Plan,
+        file_id: int | None,
+        *,
+        malformed: bool,
+        run_pass: int,
+        withheld: tuple[str, ...] = (),
     ) -> RequestOutcome:
         decision = plan.decision
         request, institution = plan.request, plan.institution
@@ -227,6 +246,11 @@ class RequestProcessor:
             outcome = self._outcome(institution, request, file_id, Action.CANCELLED, reason, **ids)
             cancelled = cancellation_details(decision.cancellation)
             return await self._recorder.record(outcome, request, extra=cancelled)
+        contact: str | None = None
+        if withheld:
+            member = self._alma.gateway(institution)
+            restored, contact = await with_patron_contact(member, request, withheld)
+            plan = dataclasses.replace(plan, request=restored)
         placed = await place(self._alma, self._storage, plan)
         ids.update(
             scf_request_id=placed.scf_request_id,
@@ -237,6 +261,8 @@ class RequestProcessor:
             institution, request, file_id, Action.FORWARDED, decision.reason, **ids
         )
         details: dict[str, JsonValue] = {"user_how": placed.user_how, "adopted": placed.adopted}
+        if contact is not None:
+            details["patron_contact"] = contact
         if plan.target is not None and plan.target.item_pid:
             details["scf_item_pid"] = plan.target.item_pid
         switch: Switch | None = None

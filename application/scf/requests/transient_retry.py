@@ -58,6 +58,8 @@ class TriedRequest:
     file_id: int | None
     outcome: RequestOutcome
     malformed: bool = False
+    withheld: tuple[str, ...] = ()
+    """The patron contact fields a request rebuilt from the ledger lacks (P2)."""
 
 
 async def retry_transient(
@@ -89,6 +91,7 @@ async def retry_transient(
                 entry.file_id,
                 malformed=entry.malformed,
                 run_pass=extra + 1,
+                withheld=entry.withheld,
             )
             summary.retried(entry.outcome, outcome)
             entry.outcome = outcome

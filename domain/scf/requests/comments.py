@@ -172,3 +172,21 @@ def _source_tag_of(
         return source_request_tag(source_institution, request_id, user_primary_id)
     except InvalidIdentifier:
         return None
+
+
+def bridge_parts_of(comment: str | None) -> str | None:
+    """What the bridge reads back from an SCF request's comment, and nothing else (rules C2, P2).
+
+    ``Internal identifier: RID`` and the ``{Source Request …}`` tag, as the last of each stands
+    in the comment, so that `parse_internal_identifier` and `parse_source_request_tag` read the
+    same from this as from the whole comment; the ``Patron: …`` part (name, e-mail, address) and
+    every other word are left out. None when the comment has neither.
+    """
+    parts: list[str] = []
+    request_id = parse_internal_identifier(comment)
+    if request_id is not None:
+        parts.append(f"Internal identifier: {request_id}")
+    tags = list(_SOURCE_REQUEST.finditer(comment or ""))
+    if tags:
+        parts.append(tags[-1].group(0))
+    return " ".join(parts) if parts else None

@@ -4,6 +4,7 @@ check."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ async def test_check_ready_refuses_an_empty_database(empty_url: str, clock: Fake
 async def test_upgrade_brings_the_database_to_head_once(empty_url: str, clock: FakeClock) -> None:
     assert await current_revision(empty_url) is None
     head = await upgrade(empty_url)
-    assert head == await head_revision() == "0004"
+    assert head == await head_revision() == "0005"
     assert await current_revision(empty_url) == head
     assert await upgrade(empty_url) == head  # a second upgrade has nothing to do
     ledger = SqlLedger.from_url(empty_url, clock)
@@ -84,7 +85,7 @@ async def test_upgrade_needs_no_alembic_ini(
     # As installed: the working directory has no alembic.ini and no migrations folder.
     monkeypatch.chdir(tmp_path)
     assert not (tmp_path / "alembic.ini").exists()
-    assert await upgrade(empty_url) == "0004"
+    assert await upgrade(empty_url) == "0005"
 
 
 def test_the_revisions_that_ship_form_one_chain() -> None:
@@ -96,6 +97,7 @@ def test_the_revisions_that_ship_form_one_chain() -> None:
         "0002_alma_call_schedules.py",
         "0003_job_runs.py",
         "0004_creating_mirrors.py",
+        "0005_patron_data.py",
     ]
 
 
@@ -112,7 +114,7 @@ async def test_a_ledger_of_the_first_revision_upgrades_in_place(empty_url: str) 
                     " VALUES ('2026-12-01 10:00:00+00', 'items.sync', 'ok', '{}')"
                 )
             )
-        assert await upgrade(empty_url) == "0004"
+        assert await upgrade(empty_url) == "0005"
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one() == 1
             schedules = await conn.execute(text("SELECT count(*) FROM alma_call_schedules"))
@@ -134,7 +136,7 @@ async def test_a_ledger_of_the_second_revision_upgrades_in_place(empty_url: str)
                     " VALUES ('01AAA_AB', '[]', 0)"
                 )
             )
-        assert await upgrade(empty_url) == "0004"
+        assert await upgrade(empty_url) == "0005"
         async with engine.connect() as conn:
             schedules = await conn.execute(text("SELECT count(*) FROM alma_call_schedules"))
             assert schedules.scalar_one() == 1
@@ -174,7 +176,7 @@ async def test_a_mirror_row_written_before_its_item_becomes_creating(empty_url: 
         async with engine.begin() as conn:
             await conn.execute(text(row), {"barcode": "B1", "pid": ""})
             await conn.execute(text(row), {"barcode": "B2", "pid": "231"})
-        assert await upgrade(empty_url) == "0004"
+        assert await upgrade(empty_url) == "0005"
         async with engine.connect() as conn:
             states = await conn.execute(
                 text("SELECT barcode, state FROM mirrored_items ORDER BY barcode")
@@ -186,3 +188,99 @@ async def test_a_mirror_row_written_before_its_item_becomes_creating(empty_url: 
             assert [r[0] for r in states] == ["lending", "lending"]
     finally:
         await engine.dispose()
+
+
+async def test_P2_revision_0005_scrubs_patron_data_of_an_old_ledger(empty_url: str) -> None:
+    """Rule P2: a forwarded request's stored export record keeps only the patron identifier and
+    which contact fields it had; a webhook body keeps only what the bridge reads of the SCF
+    request's comment. Other rows are left as they were."""
+    config = alembic_config(empty_url)
+    await asyncio.to_thread(command.upgrade, config, "0004")
+    engine = create_ledger_engine(empty_url)
+    old_data = {
+        "request_id": "R1",
+        "request_type": "PATRON_PHYSICAL",
+        "barcode": "B1",
+        "patron": {
+            "name": "Quaxley, Ottoline",
+            "identifier": "ab_quax",
+            "email": "ottoline.quaxley@p2.example",
+            "address": "17 Zebrawood Lane",
+        },
+        "file_id": 3,
+    }
+    comment = (
+        "Rush Patron: Quaxley, Ottoline, ab_quax, ottoline.quaxley@p2.example, 17 Zebrawood "
+        "Lane || request type: HOLD || Internal identifier: R1 {Source Request 01AAA_AB-R1-ab_quax}"
+    )
+    body = json.dumps(
+        {
+            "id": "777",
+            "action": "REQUEST",
+            "event": {"value": "REQUEST_CANCELED"},
+            "institution": {"value": "01AAA_RS"},
+            "user_request": {"request_id": "S1", "comment": comment, "barcode": "B1X"},
+            "webhook_user": {"user": {"first_name": "Ottoline", "contact_info": {"email": []}}},
+        }
+    ).encode()
+    untouched = json.dumps({"id": "778", "action": "LOAN"}).encode()
+    request_row = (
+        "INSERT INTO forwarded_requests (source_institution, source_request_id, route, status,"
+        " first_seen_at, updated_at, attempts, request_data) VALUES (:inst, :rid, 'item_hold',"
+        " 'waiting_for_mirror', '2026-12-01 10:00:00+00', '2026-12-01 10:00:00+00', 1, :data)"
+    )
+    inbox_row = (
+        "INSERT INTO inbox_messages (dedupe_key, received_at, body, status, attempts,"
+        " available_at) VALUES (:key, '2026-12-01 10:00:00+00', :body, 'done', 1,"
+        " '2026-12-01 10:00:00+00')"
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(request_row), {"inst": "01AAA_AB", "rid": "R1", "data": json.dumps(old_data)}
+            )
+            no_patron = {**old_data, "request_id": "R2", "patron": None}
+            await conn.execute(
+                text(request_row), {"inst": "01AAA_AB", "rid": "R2", "data": json.dumps(no_patron)}
+            )
+            await conn.execute(text(inbox_row), {"key": "777", "body": body})
+            await conn.execute(text(inbox_row), {"key": "778", "body": untouched})
+        assert await upgrade(empty_url) == "0005"
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT source_request_id, request_data FROM forwarded_requests"
+                    " ORDER BY source_request_id"
+                )
+            )
+            data = {rid: _json(value) for rid, value in rows}
+            bodies = dict(
+                tuple(row)
+                for row in await conn.execute(text("SELECT dedupe_key, body FROM inbox_messages"))
+            )
+    finally:
+        await engine.dispose()
+    assert data["R1"]["patron"] == {
+        "identifier": "ab_quax",
+        "withheld": ["name", "email", "address"],
+    }
+    assert {k: v for k, v in data["R1"].items() if k != "patron"} == {
+        k: v for k, v in old_data.items() if k != "patron"
+    }
+    assert data["R2"]["patron"] is None
+    scrubbed = bytes(bodies["777"])
+    for word in ("Quaxley", "Ottoline", "p2.example", "Zebrawood", "Rush"):
+        assert word.encode() not in scrubbed
+    document = json.loads(scrubbed)
+    assert document["user_request"]["comment"] == (
+        "Internal identifier: R1 {Source Request 01AAA_AB-R1-ab_quax}"
+    )
+    assert "webhook_user" in document
+    assert "first_name" not in document["webhook_user"]["user"]
+    assert bytes(bodies["778"]) == untouched  # nothing to drop: byte for byte
+
+
+def _json(value: object) -> dict[str, object]:
+    loaded = json.loads(value) if isinstance(value, str) else value
+    assert isinstance(loaded, dict)
+    return loaded
