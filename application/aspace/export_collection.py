@@ -2,13 +2,14 @@
 
 1. AS1: the remote folder is cleared for today first (`DropFolder.rotate`), before any
    ArchivesSpace call; not at all with ``--no-upload`` or ``--dry-run``.
-2. AS3: the known barcodes are the descriptions of the configured Alma set's members (paged,
-   through the institution's throttle). They are kept in ``known_barcodes.txt`` under ``--out``
+2. AS3: the known barcodes are the descriptions of the configured Alma set's members (its
+   pages asked for together, paced by the institution's throttle). They are kept in ``known_barcodes.txt`` under ``--out``
    so a resumed run does not read the set again (B5). A set Alma does not know ends the run
    failed before anything is uploaded.
 3. AS2: every resource of every repository, in repository order then resource id order. Each
    resource's MARCXML, and its top containers unless rule 17 leaves it out anyway, are fetched
-   ``concurrency`` resources ahead of the one being written. A connection error or a 5xx retries
+   ahead of the one being written (``concurrency`` calls in flight in the adapter), starting
+   while the set is still read. A connection error or a 5xx retries
    the resource after 1, 2 and 3 s (at most 4 tries); then, or on any other error, the resource
    is recorded failed and the run goes on.
 4. AS4, AS5: in output order, each record is transformed (`domain.aspace`) against the known
@@ -24,8 +25,9 @@ ok with its call number and items, skipped when rule 17 leaves it out, failed wi
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -42,7 +44,7 @@ from application.aspace.ports import (
     UnreadableResource,
     UnwritableRecord,
 )
-from application.ports.alma.sets import SetMembers, SetNotFound
+from application.ports.alma.sets import MAX_SET_PAGE, SetMember, SetMembers, SetNotFound
 from application.shared.alma import AlmaError, AlmaStop
 from application.shared.run_context import RunContext, RunFailed
 from application.shared.run_records import RecordOutcome
@@ -63,8 +65,12 @@ BARCODES_FILE: Final = "known_barcodes.txt"
 RETRY_WAITS: Final = (1.0, 2.0, 3.0)
 """AS2: the waits before the second, third and fourth try of a resource (upstream's)."""
 _PROGRESS_EVERY: Final = 100
-_AHEAD: Final = 4
-"""Resources fetched ahead of the one being written, per call the adapter allows in flight."""
+_SET_PAGES_IN_FLIGHT: Final = 25
+"""Set pages asked for at once: a second's worth at Alma's limit; the client paces them."""
+_HELD_WHILE_THE_SET_IS_READ: Final = 1000
+"""Resources fetched ahead of the one being written: the ArchivesSpace reads go on while the
+set's barcodes are still coming, the adapter's ``concurrency`` keeps the calls in flight, and
+memory stays bounded (a resource is a few tens of KB)."""
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -180,7 +186,7 @@ class ExportCollection:
         context.progress(f"reading the barcodes of Alma set {self._barcode_set}")
         known: set[str] = set()
         try:
-            async for member in self._members.all_members(self._barcode_set):
+            for member in await self._set_members():
                 barcode = (member.description or "").strip()
                 if barcode:  # fix: an empty barcode never counts as known (nor qualifies)
                     known.add(barcode)
@@ -198,6 +204,26 @@ class ExportCollection:
             KNOWN_BARCODES, self._barcode_set, RecordOutcome.OK, f"{len(known)} barcodes"
         )
         return known
+
+    async def _set_members(self) -> list[SetMember]:
+        """Every member of the set: the first page says how many there are, the others are
+        asked for together and the institution's throttle in the client keeps the pace (B4);
+        upstream kept 5 threads alive, one page at a time each."""
+        first = await self._members.members(self._barcode_set, limit=MAX_SET_PAGE, offset=0)
+        offsets = range(MAX_SET_PAGE, first.total_record_count, MAX_SET_PAGE)
+        gate = asyncio.Semaphore(_SET_PAGES_IN_FLIGHT)
+
+        async def page(offset: int) -> Sequence[SetMember]:
+            async with gate:
+                found = await self._members.members(
+                    self._barcode_set, limit=MAX_SET_PAGE, offset=offset
+                )
+                return found.records
+
+        members = list(first.records)
+        for records in await asyncio.gather(*(page(offset) for offset in offsets)):
+            members.extend(records)
+        return members
 
     async def _resources(self, context: RunContext) -> list[tuple[int, int]]:
         """AS2: (repository id, resource id) of every resource, in the output's order."""
@@ -217,20 +243,38 @@ class ExportCollection:
         context: RunContext,
         sink: CollectionSink,
         resources: Sequence[tuple[int, int]],
-        barcodes: Awaitable[set[str]],
+        barcodes: asyncio.Future[set[str]],
     ) -> _Tally:
         tally = _Tally()
-        known: set[str] | None = None
-        async for fetched in self._fetched_in_order(resources):
-            if known is None:
-                known = await barcodes
-            tally.seen += 1
-            await self._one(context, sink, fetched, known, tally)
-            if tally.seen % _PROGRESS_EVERY == 0:
-                context.progress(f"{tally.seen} of {len(resources)} resources")
-        if known is None:
-            await barcodes  # AS3: an unknown set fails the run, even with no resource
+        # While the set is read, fetching runs up to _HELD_WHILE_THE_SET_IS_READ resources
+        # ahead (the adapter keeps its calls in flight); each is written as soon as the
+        # barcodes are known and every resource before it is, so a killed run keeps them (B5).
+        upcoming = iter(resources)
+        pending = self._fetch_next(upcoming, _HELD_WHILE_THE_SET_IS_READ)
+        try:
+            known = await barcodes
+            while pending:
+                fetched = await pending.popleft()
+                pending.extend(self._fetch_next(upcoming, 1))
+                await self._counted(context, sink, fetched, known, tally, len(resources))
+        finally:
+            for task in pending:
+                task.cancel()
         return tally
+
+    async def _counted(
+        self,
+        context: RunContext,
+        sink: CollectionSink,
+        fetched: _Fetched,
+        known: set[str],
+        tally: _Tally,
+        total: int,
+    ) -> None:
+        tally.seen += 1
+        await self._one(context, sink, fetched, known, tally)
+        if tally.seen % _PROGRESS_EVERY == 0:
+            context.progress(f"{tally.seen} of {total} resources")
 
     async def _one(
         self,
@@ -278,27 +322,14 @@ class ExportCollection:
             {"call_number": result.call_number, "items": len(barcodes)},
         )
 
-    async def _fetched_in_order(
-        self, resources: Sequence[tuple[int, int]]
-    ) -> AsyncIterator[_Fetched]:
-        """Each resource fetched, in input order, up to ``_AHEAD`` resources ahead: enough to
-        keep the adapter's ``concurrency`` calls busy while the head waits, and memory flat."""
-        pending: deque[asyncio.Task[_Fetched]] = deque()
-        upcoming = iter(resources)
-        try:
-            for repo_id, resource_id in upcoming:
-                pending.append(asyncio.ensure_future(self._fetch(repo_id, resource_id)))
-                if len(pending) >= self._concurrency * _AHEAD:
-                    break
-            while pending:
-                fetched = await pending.popleft()
-                following = next(upcoming, None)
-                if following is not None:
-                    pending.append(asyncio.ensure_future(self._fetch(*following)))
-                yield fetched
-        finally:
-            for task in pending:
-                task.cancel()
+    def _fetch_next(
+        self, upcoming: Iterator[tuple[int, int]], count: int
+    ) -> deque[asyncio.Task[_Fetched]]:
+        """Start fetching the next ``count`` resources; the answers are taken in input order."""
+        return deque(
+            asyncio.ensure_future(self._fetch(repo_id, resource_id))
+            for repo_id, resource_id in itertools.islice(upcoming, count)
+        )
 
     async def _fetch(self, repo_id: int, resource_id: int) -> _Fetched:
         """AS2: one resource, tried again after 1, 2, 3 s when ArchivesSpace is unavailable."""
