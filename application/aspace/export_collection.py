@@ -3,15 +3,15 @@
 1. AS1: the remote folder is cleared for today first (`DropFolder.rotate`), before any
    ArchivesSpace call; not at all with ``--no-upload`` or ``--dry-run``.
 2. AS3: the known barcodes are the descriptions of the configured Alma set's members (its
-   pages asked for together, paced by the institution's throttle). They are kept in ``known_barcodes.txt`` under ``--out``
-   so a resumed run does not read the set again (B5). A set Alma does not know ends the run
-   failed before anything is uploaded.
+   pages asked for together, paced by the institution's throttle). They are kept in
+   ``known_barcodes.txt`` under ``--out`` so a resumed run does not read the set again (B5).
+   A set Alma does not know ends the run failed before anything is uploaded.
 3. AS2: every resource of every repository, in repository order then resource id order. Each
    resource's MARCXML, and its top containers unless rule 17 leaves it out anyway, are fetched
    ahead of the one being written (``concurrency`` calls in flight in the adapter), starting
-   while the set is still read. A connection error or a 5xx retries
-   the resource after 1, 2 and 3 s (at most 4 tries); then, or on any other error, the resource
-   is recorded failed and the run goes on.
+   while the set is still read. A connection error or a 5xx retries the resource after 1, 2
+   and 3 s (at most 4 tries, `ResourceFetcher`); then, or on any other error, the resource is
+   recorded failed and the run goes on.
 4. AS4, AS5: in output order, each record is transformed (`domain.aspace`) against the known
    barcodes, which grow with every 949 written, and appended to ``MARC_out.xml``; a record
    without 008, 041 or 099 is recorded failed and left out.
@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -37,21 +37,18 @@ from application.aspace.ports import (
     ArchivesSpace,
     ArchivesSpaceError,
     ArchivesSpaceLoginFailed,
-    ArchivesSpaceUnavailable,
     CollectionFiles,
     CollectionSink,
     ResourceMarc,
-    UnreadableResource,
     UnwritableRecord,
 )
+from application.aspace.resource_fetch import Fetched, ResourceFetcher, Sleep
 from application.ports.alma.sets import MAX_SET_PAGE, SetMember, SetMembers, SetNotFound
 from application.shared.alma import AlmaError, AlmaStop
 from application.shared.run_context import RunContext, RunFailed
 from application.shared.run_records import RecordOutcome
-from domain.aspace.containers import TopContainer
-from domain.aspace.transform import Excluded, Rejected, exclusion, transform_record
+from domain.aspace.transform import Excluded, Rejected, transform_record
 from domain.shared.aspace_rules import AspaceRules
-from domain.shared.marc import MarcRecord
 
 __all__ = ["ASPACE2ALMA", "KNOWN_BARCODES", "RESOURCE", "ExportCollection"]
 
@@ -62,8 +59,6 @@ RESOURCE: Final = "resource"
 KNOWN_BARCODES: Final = "known_barcodes"
 """The run-record kind of the Alma set read (AS3), keyed by the set id."""
 BARCODES_FILE: Final = "known_barcodes.txt"
-RETRY_WAITS: Final = (1.0, 2.0, 3.0)
-"""AS2: the waits before the second, third and fourth try of a resource (upstream's)."""
 _PROGRESS_EVERY: Final = 100
 _SET_PAGES_IN_FLIGHT: Final = 25
 """Set pages asked for at once: a second's worth at Alma's limit; the client paces them."""
@@ -71,20 +66,6 @@ _HELD_WHILE_THE_SET_IS_READ: Final = 1000
 """Resources fetched ahead of the one being written: the ArchivesSpace reads go on while the
 set's barcodes are still coming, the adapter's ``concurrency`` keeps the calls in flight, and
 memory stays bounded (a resource is a few tens of KB)."""
-
-Sleep = Callable[[float], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class _Fetched:
-    """One resource as fetched: its record and containers, or why it is left out."""
-
-    uri: str
-    record: MarcRecord | None = None
-    containers: tuple[TopContainer, ...] = ()
-    excluded: str | None = None
-    failure: str | None = None
-    tries: int = 1
 
 
 @dataclass
@@ -118,13 +99,12 @@ class ExportCollection:
             raise ValueError(f"concurrency must be 1 or more, got {concurrency}")
         self._aspace = aspace
         self._members = members
-        self._marc = marc
+        self._fetcher = ResourceFetcher(aspace, marc, rules, sleep=sleep)
         self._files = files
         self._rules = rules
         self._barcode_set = barcode_set
         self._drop = drop
         self._concurrency = concurrency
-        self._sleep = sleep
 
     async def run(self, context: RunContext) -> None:
         """Rotate, read the barcodes and the resources, write and upload the collection."""
@@ -266,7 +246,7 @@ class ExportCollection:
         self,
         context: RunContext,
         sink: CollectionSink,
-        fetched: _Fetched,
+        fetched: Fetched,
         known: set[str],
         tally: _Tally,
         total: int,
@@ -280,7 +260,7 @@ class ExportCollection:
         self,
         context: RunContext,
         sink: CollectionSink,
-        fetched: _Fetched,
+        fetched: Fetched,
         known: set[str],
         tally: _Tally,
     ) -> None:
@@ -324,42 +304,12 @@ class ExportCollection:
 
     def _fetch_next(
         self, upcoming: Iterator[tuple[int, int]], count: int
-    ) -> deque[asyncio.Task[_Fetched]]:
+    ) -> deque[asyncio.Task[Fetched]]:
         """Start fetching the next ``count`` resources; the answers are taken in input order."""
         return deque(
-            asyncio.ensure_future(self._fetch(repo_id, resource_id))
+            asyncio.ensure_future(self._fetcher.fetch(repo_id, resource_id))
             for repo_id, resource_id in itertools.islice(upcoming, count)
         )
-
-    async def _fetch(self, repo_id: int, resource_id: int) -> _Fetched:
-        """AS2: one resource, tried again after 1, 2, 3 s when ArchivesSpace is unavailable."""
-        uri = f"/repositories/{repo_id}/resources/{resource_id}"
-        for tries, wait in enumerate((*RETRY_WAITS, None), start=1):
-            try:
-                return await self._fetch_once(uri, repo_id, resource_id, tries)
-            except ArchivesSpaceLoginFailed:
-                raise
-            except ArchivesSpaceUnavailable as error:
-                if wait is None:
-                    return _Fetched(
-                        uri, failure=f"ArchivesSpace unavailable after {tries} tries: {error}"
-                    )
-                await self._sleep(wait)
-            except ArchivesSpaceError as error:
-                return _Fetched(uri, failure=str(error), tries=tries)
-        raise AssertionError("unreachable: the last try returns")  # pragma: no cover
-
-    async def _fetch_once(self, uri: str, repo_id: int, resource_id: int, tries: int) -> _Fetched:
-        data = await self._aspace.resource_marcxml(repo_id, resource_id)
-        try:
-            record = self._marc.parse(data, uri)
-        except UnreadableResource as error:
-            return _Fetched(uri, failure=str(error), tries=tries)
-        left_out = exclusion(record, self._rules)
-        if left_out is not None:
-            return _Fetched(uri, record, excluded=left_out, tries=tries)
-        containers = await self._aspace.top_containers(repo_id, resource_id)
-        return _Fetched(uri, record, tuple(containers), tries=tries)
 
 
 def _write_lines(path: Path, lines: Sequence[str]) -> None:
