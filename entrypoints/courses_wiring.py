@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Final
 
@@ -33,7 +32,6 @@ from adapters.alma_http.jobs import HttpJobInstances
 from adapters.courses.cem_csv import CemCsvReader
 from adapters.courses.loader_tsv import LoaderFiles
 from adapters.transfer import file_transfer_for
-from application.courses.cem_courses import CourseRules
 from application.courses.cem_sources import LocalCemSource, RemoteCemSource
 from application.courses.course_lookup import CourseLookup
 from application.courses.load_courses import COURSE_LOADING, LoadCourses
@@ -53,6 +51,7 @@ from application.shared.workflow_settings import (
     WorkflowSettings,
 )
 from domain.courses.transform import MergeOn
+from entrypoints.courses_options import CourseJobOptions
 from entrypoints.workflow_entries import (
     WorkflowArguments,
     WorkflowEntry,
@@ -78,61 +77,6 @@ TransferFactory = Callable[[Remote], FileTransfer]
 def remote_transfer(remote: Remote) -> FileTransfer:
     """A new connection to a configured remote folder (SFTP, FTP, file://)."""
     return file_transfer_for(remote.file_server())
-
-
-@dataclass(frozen=True)
-class CourseJobOptions:
-    """The stored options of one run of either workflow, read back (B5)."""
-
-    workflow: str
-    institution: str
-    day: date
-    cem: str | None = None
-    push: bool = True
-    date_format: str = "%d-%m-%Y"
-    merge_on: MergeOn = MergeOn.CODE_AND_SECTION
-    cem_encoding: str = "iso-8859-1"
-
-    def stored(self) -> dict[str, JsonValue]:
-        """The options as the ledger keeps them (no secret among them)."""
-        return {
-            "institution": self.institution,
-            "day": self.day.isoformat(),
-            "cem": self.cem,
-            "push": self.push,
-            "date_format": self.date_format,
-            "merge_on": self.merge_on.value,
-            "cem_encoding": self.cem_encoding,
-        }
-
-    @classmethod
-    def read(cls, workflow: str, options: Mapping[str, JsonValue]) -> CourseJobOptions:
-        """The options of a stored run; WorkflowUsageError when they are not this workflow's."""
-        values = {k: options.get(k) for k in ("institution", "day", "date_format", "cem_encoding")}
-        cem, merge_on = options.get("cem"), options.get("merge_on")
-        try:
-            if not all(isinstance(v, str) and v for v in values.values()):
-                raise ValueError("a value is missing")
-            if not isinstance(cem, str | None) or not isinstance(merge_on, str):
-                raise ValueError("cem or merge_on")
-            return cls(
-                workflow,
-                str(values["institution"]),
-                date.fromisoformat(str(values["day"])),
-                cem,
-                options.get("push") is not False,
-                str(values["date_format"]),
-                MergeOn(merge_on),
-                str(values["cem_encoding"]),
-            )
-        except ValueError:
-            raise WorkflowUsageError(
-                f"{workflow}: the run's options are not a {workflow} run's"
-            ) from None
-
-    def rules(self, settings: CourseLoadingSettings) -> CourseRules:
-        """The rules of this run: its stored options, and the configured tables (B9)."""
-        return CourseRules(settings.tables, self.date_format, self.merge_on, self.cem_encoding)
 
 
 class CoursesJob:
