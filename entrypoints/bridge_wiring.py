@@ -20,12 +20,14 @@ from application.scf.circulation.records import CirculationRecorder
 from application.scf.file_batches import FileBatches
 from application.scf.inbox.handlers import BridgeHandlers
 from application.scf.items.institution_locks import InstitutionLocks
+from application.scf.items.item_now import ItemNow
 from application.scf.items.item_sync import ItemSync
 from application.scf.items.transit_loans import LoanRetry
 from application.scf.library_names import LibraryNames
 from application.scf.ports import FailureReports, PublishingFiles, RequestFiles
 from application.scf.reconcile.reconciliation import Reconciliation
 from application.scf.requests.forwarding import RequestForwarding, TransientRetry
+from application.scf.requests.request_now import RequestNow
 from application.scf.settings import Settings
 from application.scf.sync_jobs import SyncJobs
 from application.shared.ledger_records import TransferKind
@@ -131,9 +133,35 @@ def sync_jobs(ports: BridgePorts) -> SyncJobs:
     )
 
 
+def item_now(ports: BridgePorts, *, loan_retry: LoanRetry | None = None) -> ItemNow:
+    """A member item's change mirrored now (W7), under the items sync's locks."""
+    return ItemNow(
+        alma=ports.alma,
+        ledger=ports.ledger,
+        consortium=ports.settings.consortium,
+        reports=ports.reports,
+        clock=ports.clock,
+        loan_retry=loan_retry,
+    )
+
+
+def request_now(ports: BridgePorts, forwarding: RequestForwarding) -> RequestNow:
+    """A member's new request forwarded now (W6), through `forwarding` and its locks."""
+    return RequestNow(
+        alma=ports.alma,
+        ledger=ports.ledger,
+        consortium=ports.settings.consortium,
+        forwarding=forwarding,
+    )
+
+
 def bridge_handlers(ports: BridgePorts) -> BridgeHandlers:
-    """What the inbox worker calls for each kind of webhook (W4, W5)."""
-    return BridgeHandlers(sync_jobs(ports), circulation(ports))
+    """What the inbox worker calls for each kind of webhook (W4–W7); W6 shares the requests
+    sync's `RequestForwarding`, so a webhook's request and a file's never interleave."""
+    jobs = sync_jobs(ports)
+    return BridgeHandlers(
+        jobs, circulation(ports), request_now(ports, jobs.requests), item_now(ports)
+    )
 
 
 def file_batches(ports: BridgePorts, institution: str, kind: TransferKind) -> FileBatches:

@@ -1,7 +1,8 @@
-"""What an Alma webhook asks the bridge to do (rules W1, W3, W4, W5).
+"""What an Alma webhook asks the bridge to do (rules W1, W3, W4, W5; W6, W7 in `member_webhooks`).
 
 ``classify_webhook`` turns the verified raw body into one typed event: an items or requests sync
-that is due, a failed job to record, a loan returned or a request cancelled in the SCF, something
+that is due, a failed job to record, a loan returned or a request cancelled in the SCF, a member's
+new request or changed item to act on now (`RequestCreated`, `ItemChanged`), something
 recorded as skipped, or a body rejected as malformed. It never raises, whatever the bytes, because
 a crash here would lose a message that Alma already considers delivered.
 """
@@ -17,6 +18,12 @@ from enum import StrEnum
 from typing import Any
 
 from domain.scf.institutions import Consortium, Institution
+from domain.scf.member_webhooks import (
+    ItemChanged,
+    MemberBodyMalformed,
+    RequestCreated,
+    member_event,
+)
 from domain.scf.naming import member_barcode_of
 from domain.scf.requests.comments import bridge_parts_of
 
@@ -113,7 +120,15 @@ class Rejected:
 
 
 WebhookEvent = (
-    ItemsSyncDue | RequestsSyncDue | JobFailed | LoanReturned | RequestCanceled | Skipped | Rejected
+    ItemsSyncDue
+    | RequestsSyncDue
+    | JobFailed
+    | LoanReturned
+    | RequestCanceled
+    | RequestCreated
+    | ItemChanged
+    | Skipped
+    | Rejected
 )
 
 
@@ -267,6 +282,19 @@ def _classify(document: Mapping[str, Any], consortium: Consortium) -> WebhookEve
         return Rejected("no action: not an Alma webhook")
     if action == JOB_END:
         return _job_end(document, consortium, webhook_id, institution)
+    try:
+        member = member_event(
+            document,
+            consortium,
+            action=action,
+            event=event,
+            institution=institution,
+            webhook_id=webhook_id,
+        )
+    except MemberBodyMalformed as malformed:
+        raise _Malformed(str(malformed)) from None
+    if member is not None:  # W6, W7
+        return member
     if action not in (LOAN, REQUEST):
         return Skipped(f"action {action} is not handled", webhook_id, action, event)
     wanted = LOAN_RETURNED if action == LOAN else REQUEST_CANCELED

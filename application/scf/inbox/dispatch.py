@@ -18,10 +18,12 @@ from application.scf.inbox.records import (
     requests_counts,
 )
 from application.scf.items.item_outcomes import ItemResult
+from application.scf.recorded_via import WEBHOOK
 from application.scf.requests.outcomes import ForwardingSummary
 from application.scf.sync_jobs import ItemsJobSummary
 from application.shared.ledger_records import Outcome
 from application.shared.metrics import Metrics
+from domain.scf.member_webhooks import ItemChanged, RequestCreated
 from domain.scf.webhooks import (
     ItemsSyncDue,
     JobFailed,
@@ -59,6 +61,15 @@ async def dispatch(
         # even when the member refused (a refusal is final: retrying gives the same answer).
         details = {"result": done.outcome.value, "result_action": done.action}
         return Handled(Outcome.OK, done.message, done.institution, details)
+    if isinstance(event, RequestCreated):
+        return await _request_created(handlers, event, inbox_id)
+    if isinstance(event, ItemChanged):
+        item = await handlers.item_changed(event, inbox_id)
+        details = {"via": WEBHOOK, "event": event.event, "result": item.result.value}
+        outcome = Outcome.SKIPPED if item.result is ItemResult.SKIPPED else Outcome.OK
+        return Handled(
+            outcome, f"{event.event} {event.barcode}: {item.message}", item.institution, details
+        )
     if isinstance(event, JobFailed):
         why = f"{event.kind} job {event.job_id} of {event.institution} ended {event.status}"
         return Handled(Outcome.SKIPPED, f"{why}: recorded, not synced (W4)", event.institution)
@@ -66,9 +77,22 @@ async def dispatch(
     return Handled(Outcome.SKIPPED, reason)
 
 
+async def _request_created(
+    handlers: WebhookHandlers, event: RequestCreated, inbox_id: int
+) -> Handled:
+    """W6: the forwarding's outcome is its own event; this one says what became of it."""
+    done = await handlers.request_created(event, inbox_id)
+    details: Details = {"via": WEBHOOK, "request_id": event.request_id}
+    if done.outcome is None:
+        return Handled(Outcome.SKIPPED, done.skipped or "skipped", done.institution, details)
+    details["result"] = done.outcome.action.value
+    message = f"request {event.request_id}: {done.outcome.action.value}: {done.outcome.reason}"
+    return Handled(Outcome.OK, message, done.institution, details)
+
+
 def institution_of(event: WebhookEvent | None, sender: str | None) -> str | None:
-    """The member a job event is about, else the configured sender of the webhook."""
-    if isinstance(event, ItemsSyncDue | RequestsSyncDue | JobFailed):
+    """The member a job or member event is about, else the configured sender of the webhook."""
+    if isinstance(event, ItemsSyncDue | RequestsSyncDue | JobFailed | RequestCreated | ItemChanged):
         return event.institution
     return sender
 

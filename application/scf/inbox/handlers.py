@@ -29,9 +29,12 @@ from datetime import timedelta
 from typing import Protocol
 
 from application.scf.circulation.carry_back import Circulation, CirculationOutcome
+from application.scf.items.item_now import ItemNow, ItemNowResult
 from application.scf.requests.outcomes import ForwardingSummary
+from application.scf.requests.request_now import RequestNow, RequestNowResult
 from application.scf.sync_jobs import ItemsJobSummary, SyncJobs
 from application.shared.alma import QuotaExhausted
+from domain.scf.member_webhooks import ItemChanged, RequestCreated
 from domain.scf.webhooks import LoanReturned, RequestCanceled, SyncKind
 
 QUOTA_RETRY = timedelta(hours=1)
@@ -124,15 +127,31 @@ class WebhookHandlers(Protocol):
         """Cancel the member request behind a cancelled SCF request (W5, C2)."""
         ...
 
+    async def request_created(self, event: RequestCreated, inbox_id: int) -> RequestNowResult:
+        """Forward a member's new request now if its export would carry it (W6)."""
+        ...
+
+    async def item_changed(self, event: ItemChanged, inbox_id: int) -> ItemNowResult:
+        """Mirror a member item's change now (W7)."""
+        ...
+
 
 class BridgeHandlers:
     """The handlers over one bridge: one SyncJobs and one Circulation for every message."""
 
     def __init__(
-        self, jobs: SyncJobs, circulation: Circulation, *, quota_retry: timedelta = QUOTA_RETRY
+        self,
+        jobs: SyncJobs,
+        circulation: Circulation,
+        request_now: RequestNow,
+        item_now: ItemNow,
+        *,
+        quota_retry: timedelta = QUOTA_RETRY,
     ) -> None:
         self.jobs = jobs
         self.circulation = circulation
+        self.request_now = request_now
+        self.item_now = item_now
         self._quota_retry = quota_retry
 
     async def items_sync(self, institution: str, inbox_id: int) -> ItemsJobSummary:
@@ -178,6 +197,27 @@ class BridgeHandlers:
     async def request_canceled(self, event: RequestCanceled, inbox_id: int) -> CirculationOutcome:
         """C2 through the shared Circulation; transient Alma failures propagate for a retry."""
         return await self.circulation.request_canceled(event, inbox_id=inbox_id)
+
+    async def request_created(self, event: RequestCreated, inbox_id: int) -> RequestNowResult:
+        """W6; transient Alma failures and the quota propagate for a retry."""
+        result = await self.request_now.created(event)
+        outcome = result.outcome
+        if outcome is not None and outcome.transient:
+            raise RetryLater(
+                f"request {event.request_id} of {event.institution}: {outcome.reason}",
+                retry_after=self._quota_retry if outcome.quota_exhausted else None,
+            )
+        return result
+
+    async def item_changed(self, event: ItemChanged, inbox_id: int) -> ItemNowResult:
+        """W7; an item left unfinished by a transient failure or the quota is retried."""
+        result = await self.item_now.changed(event)
+        if result.retry:
+            raise RetryLater(
+                f"item {event.barcode} of {event.institution}: {result.message}",
+                retry_after=self._quota_retry if result.stopped else None,
+            )
+        return result
 
     def _after(self, stopped: str | None) -> timedelta | None:
         # Only the daily quota stops a sync early; anything else takes the worker's backoff.

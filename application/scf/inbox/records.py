@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from application.scf.items.item_outcomes import ItemResult
+from application.scf.recorded_via import WEBHOOK
 from application.scf.requests.outcomes import Action, ForwardingSummary, RequestOutcome
 from application.scf.sync_jobs import ItemsJobSummary
 from application.shared.alma import AlmaFailure
 from application.shared.ledger_records import JsonValue, Outcome
 from application.shared.metrics import Metrics
 from domain.scf.institutions import Consortium
+from domain.scf.member_webhooks import ItemChanged, RequestCreated
 from domain.scf.webhooks import (
     ItemsSyncDue,
     JobFailed,
@@ -119,6 +121,10 @@ def classification_details(event: WebhookEvent) -> Details:
         details.update(
             scf_request_id=event.request_id, barcode=event.barcode, scf_barcode=event.scf_barcode
         )
+    elif isinstance(event, RequestCreated):
+        details.update(request_id=event.request_id, via=WEBHOOK)
+    elif isinstance(event, ItemChanged):
+        details.update(barcode=event.barcode, item_event=event.event, via=WEBHOOK)
     else:
         details["reason"] = event.reason
     return details

@@ -18,6 +18,7 @@ from enum import StrEnum
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
 from application.scf.ports import FailureReports
+from application.scf.recorded_via import via_details
 from application.scf.reports import ReportName, ReportRow
 from application.shared.alma import AlmaFailure, AlmaItem
 from application.shared.ledger_records import JsonValue, MirroredItem, MirrorState, Outcome
@@ -176,7 +177,7 @@ async def record_outcome(
             barcode=barcode,
             message=outcome.message,
             file_id=file_id,
-            details=outcome.details(),
+            details={**outcome.details(), **via_details()},
             error_code=outcome.error.error_code if outcome.error else None,
         )
         await uow.commit()

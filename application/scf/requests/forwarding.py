@@ -176,6 +176,13 @@ class RequestForwarding:
             log.info("requests retry: %s", summary)
             return summary
 
+    async def forward_now(self, institution: str, request: RemoteStorageRequest) -> RequestOutcome:
+        """One request read from the member's Alma instead of a file (W6): R3–R7 as for a file's,
+        under the institution's lock, so it never interleaves with a requests sync; R6 makes the
+        export's later copy of it a no-op."""
+        async with self._lock(institution):
+            return await self._processor.from_file(institution, request, None, malformed=False)
+
     async def replay(self, institution: str, request_id: str) -> RequestOutcome | None:
         """Retry one failed or waiting request from its ledger data; None when never seen."""
         async with self._lock(institution):

@@ -16,6 +16,7 @@ from typing import Any
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
 from application.scf.ports import FailureReports
+from application.scf.recorded_via import via_details
 from application.scf.reports import ReportName, ReportRow
 from application.scf.requests.outcomes import Action, RequestOutcome
 from application.scf.requests.request_data import request_to_json
@@ -97,6 +98,7 @@ class RequestRecorder:
         # Unknown ids are left out; extra facts stay even when null (notify_user: not sent).
         details: dict[str, JsonValue] = {k: v for k, v in ids.items() if v is not None}
         details.update(extra or {})
+        details.update(via_details())
         if outcome.transient:
             details["transient"] = True
         message = outcome.reason

@@ -20,12 +20,16 @@ from application.ports.ledger import Ledger
 from application.scf.circulation.carry_back import SCAN_IN, CirculationOutcome
 from application.scf.inbox.handlers import WebhookHandlers
 from application.scf.inbox.worker import InboxWorker, RetryBackoff
+from application.scf.items.item_now import ItemNowResult
+from application.scf.items.item_outcomes import ItemResult
 from application.scf.items.item_sync_summary import ItemSyncSummary
 from application.scf.requests.outcomes import ForwardingSummary
+from application.scf.requests.request_now import RequestNowResult
 from application.scf.sync_jobs import ItemsJobSummary
 from application.shared.ledger_records import InboxMessage, LedgerEvent, Outcome
 from application.shared.metrics import Metrics
 from domain.scf.institutions import Consortium
+from domain.scf.member_webhooks import ItemChanged, RequestCreated
 from domain.scf.webhooks import LoanReturned, RequestCanceled, dedupe_key
 from tests.scenarios.world import SCF, example_settings
 
@@ -166,3 +170,11 @@ class RecordingHandlers:
     async def request_canceled(self, event: RequestCanceled, inbox_id: int) -> CirculationOutcome:
         await self._call("request_canceled", inbox_id)
         return CirculationOutcome(SCAN_IN, Outcome.OK, "cancelled", SCF)
+
+    async def request_created(self, event: RequestCreated, inbox_id: int) -> RequestNowResult:
+        await self._call("request_created", inbox_id)
+        return RequestNowResult(event.institution, event.request_id, skipped="recorded")
+
+    async def item_changed(self, event: ItemChanged, inbox_id: int) -> ItemNowResult:
+        await self._call("item_changed", inbox_id)
+        return ItemNowResult(event.institution, event.barcode, ItemResult.SKIPPED, "recorded")
