@@ -1,4 +1,5 @@
-"""Per-day event counts, bucketed the same way by the SQL ledger and its in-memory twin."""
+"""Event counts (per day; per path of arrival), bucketed and ordered the same way by the SQL
+ledger and its in-memory twin."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-from application.shared.ledger_records import DailyCount
+from application.shared.ledger_records import DailyCount, ViaCount
 
 
 def count_per_day(rows: Iterable[tuple[datetime, str | None, str]]) -> list[DailyCount]:
@@ -20,3 +21,18 @@ def count_per_day(rows: Iterable[tuple[datetime, str | None, str]]) -> list[Dail
             counts.items(), key=lambda entry: (entry[0][0], entry[0][1] or "", entry[0][2])
         )
     ]
+
+
+def sorted_via_counts(counts: Iterable[ViaCount]) -> list[ViaCount]:
+    """By institution, family and via, None first (SQL backends order NULLs differently)."""
+
+    def key(count: ViaCount) -> tuple[bool, str, str, bool, str]:
+        return (
+            count.institution is not None,
+            count.institution or "",
+            count.family,
+            count.via is not None,
+            count.via or "",
+        )
+
+    return sorted(counts, key=key)

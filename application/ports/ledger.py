@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -27,6 +27,7 @@ from application.shared.ledger_records import (
     TransferFile,
     TransferKind,
     TransferStatus,
+    ViaCount,
 )
 
 
@@ -238,6 +239,20 @@ class EventRepository(Protocol):
 
     async def count_before(self, cutoff: datetime) -> int:
         """How many events occurred before `cutoff` (what a purge would remove)."""
+        ...
+
+    async def count_by_via(
+        self,
+        families: Mapping[str, Collection[str]],
+        *,
+        since: datetime,
+        outcome: Outcome = Outcome.OK,
+    ) -> list[ViaCount]:
+        """Events with this outcome since `since` (inclusive) whose action is in one of the
+        families (name -> actions), counted per institution, family and `details.via` (None when
+        the event has none; the bridge writes only strings there), in one query; sorted by
+        institution, family and via, None first. An action in two families counts in the first.
+        /status's webhook-or-file counts (rules W6, W7)."""
         ...
 
 

@@ -1,5 +1,7 @@
 """What library staff see at `/status`: each member's last syncs, its recent failures, requests
-waiting for a mirror, dead webhook messages, and thirty days of work per day (issue 7).
+waiting for a mirror, dead webhook messages, and thirty days of work per day (issue 7); and per
+member, how many requests and items came by webhook and how many by file in the last 7 days
+(issue 19, rules W6, W7).
 
 `StaffStatus.snapshot` reads everything from the ledger in one pass and returns frozen
 dataclasses, so the HTTP page only lays them out and a test can compare them with the ledger.
@@ -22,6 +24,7 @@ from enum import StrEnum
 
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
+from application.scf.recorded_via import WEBHOOK
 from application.scf.requests.forwarding import REQUESTS_SYNC
 from application.scf.settings import Settings
 from application.shared.ledger_records import (
@@ -31,6 +34,7 @@ from application.shared.ledger_records import (
     LedgerEvent,
     LedgerRecordNotFound,
     Outcome,
+    ViaCount,
 )
 
 ITEMS_SYNC = "items.sync"
@@ -46,6 +50,13 @@ SCAN_FOR_OLD_REQUESTS_SYNC = 200
 
 ITEM_MIRRORED = "item.create"
 REQUEST_FORWARDED = "request.forward"
+ITEM_CHANGES = ("item.create", "item.update", "item.delete")
+"""What an item's mirroring does to the SCF (ok outcomes only: an unchanged item is SKIPPED)."""
+REQUESTS_FAMILY = "requests"
+ITEMS_FAMILY = "items"
+ARRIVAL_FAMILIES = {REQUESTS_FAMILY: (REQUEST_FORWARDED,), ITEMS_FAMILY: ITEM_CHANGES}
+"""The work counted by the path that brought it (`details.via`, rules W6, W7)."""
+ARRIVAL_DAYS = 7
 INBOX_REPLAY = "inbox.replay"
 """The event `almabridge replay message` writes too: one name for one kind of act."""
 
@@ -107,6 +118,19 @@ class DayCount:
 
 
 @dataclass(frozen=True)
+class Arrivals:
+    """Requests forwarded and items mirrored (created, updated or deleted in the SCF) over the
+    last `ARRIVAL_DAYS` days, by what brought them: the member's webhook (rules W6, W7, event
+    `via: webhook`) or its files (every other event: the export and publishing file syncs, and
+    the reconciliation's repairs and command-line replays, which carry no `via` either)."""
+
+    requests_by_webhook: int = 0
+    requests_by_file: int = 0
+    items_by_webhook: int = 0
+    items_by_file: int = 0
+
+
+@dataclass(frozen=True)
 class InstitutionStatus:
     """Everything the page says about one member institution."""
 
@@ -119,6 +143,8 @@ class InstitutionStatus:
     waiting: tuple[WaitingRequest, ...]
     waiting_total: int
     series: tuple[DayCount, ...]
+    arrivals: Arrivals
+    """The last `ARRIVAL_DAYS` days' work by webhook and by file."""
 
     @property
     def items_mirrored(self) -> int:
@@ -164,6 +190,7 @@ class StatusSnapshot:
     """Every institution's work per day, oldest first, zero days included."""
     chart_since: datetime
     failures_since: datetime
+    arrivals_since: datetime
 
     @property
     def items_mirrored(self) -> int:
@@ -199,14 +226,20 @@ class StaffStatus:
         days = chart_days(now)
         chart_since = datetime.combine(days[0], time(), UTC)
         failures_since = now - timedelta(days=FAILURE_DAYS)
+        arrivals_since = now - timedelta(days=ARRIVAL_DAYS)
         counts = await self._ledger.daily_counts(
             actions=(ITEM_MIRRORED, REQUEST_FORWARDED), since=chart_since, outcome=Outcome.OK
         )
-        institutions = []
-        for member in self._settings.consortium.members:
-            institutions.append(await self._institution(member.code, failures_since, days, counts))
         async with self._ledger.unit_of_work() as uow:
             dead = await uow.inbox.list_by_status(InboxStatus.DEAD, limit=DEAD_LIMIT)
+            by_via = await uow.events.count_by_via(
+                ARRIVAL_FAMILIES, since=arrivals_since, outcome=Outcome.OK
+            )
+        institutions = []
+        for member in self._settings.consortium.members:
+            institutions.append(
+                await self._institution(member.code, failures_since, days, counts, by_via)
+            )
         return StatusSnapshot(
             generated_at=now,
             institutions=tuple(institutions),
@@ -223,6 +256,7 @@ class StaffStatus:
             series=series_of(days, counts),
             chart_since=chart_since,
             failures_since=failures_since,
+            arrivals_since=arrivals_since,
         )
 
     async def replay(self, message_id: int) -> ReplayResult:
@@ -250,6 +284,7 @@ class StaffStatus:
         failures_since: datetime,
         days: Sequence[date],
         counts: Sequence[DailyCount],
+        by_via: Sequence[ViaCount],
     ) -> InstitutionStatus:
         items = await self._ledger.events(
             institution=code, action=ITEMS_SYNC, limit=1, newest_first=True
@@ -282,6 +317,7 @@ class StaffStatus:
             ),
             waiting_total=len(waiting),
             series=series_of(days, [c for c in counts if _same(c.institution, code)]),
+            arrivals=arrivals_of(code, by_via),
         )
 
 
@@ -326,6 +362,20 @@ def series_of(days: Sequence[date], counts: Sequence[DailyCount]) -> tuple[DayCo
         elif count.action == REQUEST_FORWARDED:
             forwarded[count.day] += count.count
     return tuple(DayCount(day, items[day], forwarded[day]) for day in days)
+
+
+def arrivals_of(code: str, counts: Sequence[ViaCount]) -> Arrivals:
+    """One member's work by webhook and by file, from the ledger's per-via counts."""
+    tally = {(family, by_webhook): 0 for family in ARRIVAL_FAMILIES for by_webhook in (True, False)}
+    for count in counts:
+        if _same(count.institution, code) and count.family in ARRIVAL_FAMILIES:
+            tally[(count.family, count.via == WEBHOOK)] += count.count
+    return Arrivals(
+        requests_by_webhook=tally[(REQUESTS_FAMILY, True)],
+        requests_by_file=tally[(REQUESTS_FAMILY, False)],
+        items_by_webhook=tally[(ITEMS_FAMILY, True)],
+        items_by_file=tally[(ITEMS_FAMILY, False)],
+    )
 
 
 def sync_run(event: LedgerEvent) -> SyncRun:

@@ -240,3 +240,17 @@ class DailyCount:
     institution: str | None
     action: str
     count: int
+
+
+@dataclass(frozen=True)
+class ViaCount:
+    """How many events of one action family an institution had by one path (rules W6, W7).
+
+    `via` is the event's `details.via` ("webhook" for the fast path), None when it has none (the
+    file-driven syncs).
+    """
+
+    institution: str | None
+    family: str
+    via: str | None
+    count: int

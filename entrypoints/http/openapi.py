@@ -412,7 +412,8 @@ def _status_paths() -> dict[str, Any]:
         "/status": {
             "get": {
                 "summary": "The staff status page: syncs, failures, waiting requests, dead "
-                "messages, 30 days of work. Admin token as Bearer header or session cookie.",
+                "messages, 30 days of work, 7 days by webhook and by file. Admin token as "
+                "Bearer header or session cookie.",
                 "parameters": [
                     {
                         "name": "flash",

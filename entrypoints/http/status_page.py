@@ -15,7 +15,8 @@ would take the admin token, and whoever has that needs no forgery.
 The page runs no inline script: its chart is drawn by ``status.js`` from a JSON block, with the
 chart library served from the package (vendored from npm, see scripts/vendor_chart.sh), under a
 Content-Security-Policy of ``default-src 'self'``. The workflow runs table has its numbers in a
-JSON block of its own (``workflow-runs-data``) for scripts that read the page.
+JSON block of its own (``workflow-runs-data``) for scripts that read the page, as do each
+member's last 7 days by webhook and by file (``arrivals-data``, issue 19).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from starlette.templating import Jinja2Templates
 
 from application.ports.clock import Clock
 from application.scf.staff_status import (
+    ARRIVAL_DAYS,
     FAILURE_DAYS,
     ReplayResult,
     StaffStatus,
@@ -246,6 +248,8 @@ class StatusPage:
                 "by_cookie": visitor.by_cookie,
                 "flash": _flash_text(flash),
                 "failure_days": FAILURE_DAYS,
+                "arrival_days": ARRIVAL_DAYS,
+                "arrivals": _arrivals_data(snapshot),
             },
         )
 
@@ -437,6 +441,28 @@ def _chart(snapshot: StatusSnapshot) -> dict[str, list[Any]]:
         "days": [day.day.isoformat() for day in snapshot.series],
         "items": [day.items_mirrored for day in snapshot.series],
         "requests": [day.requests_forwarded for day in snapshot.series],
+    }
+
+
+def _arrivals_data(snapshot: StatusSnapshot) -> dict[str, Any]:
+    """Each member's last days of work by webhook and by file, as JSON (the page's numbers),
+    issue 19 (rules W6, W7)."""
+    return {
+        "since": snapshot.arrivals_since.isoformat(),
+        "days": ARRIVAL_DAYS,
+        "institutions": {
+            inst.code: {
+                "requests": {
+                    "webhook": inst.arrivals.requests_by_webhook,
+                    "file": inst.arrivals.requests_by_file,
+                },
+                "items": {
+                    "webhook": inst.arrivals.items_by_webhook,
+                    "file": inst.arrivals.items_by_file,
+                },
+            }
+            for inst in snapshot.institutions
+        },
     }
 
 

@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from application.ports.ledger import Ledger
 from application.scf.requests.forwarding import REQUESTS_SYNC
 from application.scf.staff_status import (
+    ARRIVAL_DAYS,
     CHART_DAYS,
     FAILURE_DAYS,
+    ITEM_CHANGES,
     ITEM_MIRRORED,
     ITEMS_SYNC,
     REQUEST_FORWARDED,
@@ -173,6 +175,29 @@ async def seed(ledger: Ledger, clock: FakeClock) -> Seeded:
                 institution=institution,
                 request_id=f"R{days_ago}{n}",
             )
+    # Work a member's webhook brought (rules W6, W7: `via: webhook`) beside the file syncs' above
+    # and a file update: one too old for the 7 days, and webhook events that mirror nothing.
+    for days_ago, action, outcome, institution, via in [
+        (0, "item.create", Outcome.OK, AB, True),
+        (0, "item.update", Outcome.OK, AB, True),
+        (2, "item.delete", Outcome.OK, AB, True),
+        (4, "item.update", Outcome.OK, CD, False),
+        (1, REQUEST_FORWARDED, Outcome.OK, AB, True),
+        (3, REQUEST_FORWARDED, Outcome.OK, CD, True),
+        (0, "item.update", Outcome.SKIPPED, AB, True),
+        (0, "request.skip", Outcome.SKIPPED, AB, True),
+        (ARRIVAL_DAYS + 1, "item.create", Outcome.OK, CD, True),
+    ]:
+        await append(
+            ledger,
+            clock,
+            at(days_ago, hour=6),
+            action,
+            outcome,
+            institution=institution,
+            details={"via": "webhook"} if via else {"file": "cd_1.xml"},
+            barcode=f"{institution[-2:]}W{days_ago:02d}",
+        )
     # Runs: AB's last items sync ok (an older one before it), CD's last one stopped by quota.
     await append(
         ledger,
@@ -326,6 +351,8 @@ class Expected:
     dead: list[int]
     last_items_sync: dict[str, LedgerEvent | None]
     last_requests_sync: dict[str, LedgerEvent | None]
+    arrivals: dict[str, dict[str, dict[str, int]]]
+    """Per member, {"requests"|"items": {"webhook"|"file": count}} over the last 7 days."""
 
     @property
     def items_total(self) -> int:
@@ -389,6 +416,21 @@ async def expected(ledger: Ledger, now: datetime = NOW) -> Expected:
         )
         for code in MEMBERS
     }
+    arrivals: dict[str, dict[str, dict[str, int]]] = {}
+    for code in MEMBERS:
+        tally = {family: {"webhook": 0, "file": 0} for family in ("requests", "items")}
+        for event in await ledger.events(
+            institution=code,
+            outcome=Outcome.OK,
+            since=now - timedelta(days=ARRIVAL_DAYS),
+            limit=10_000,
+        ):
+            path = "webhook" if event.details.get("via") == "webhook" else "file"
+            if event.action == REQUEST_FORWARDED:
+                tally["requests"][path] += 1
+            elif event.action in ITEM_CHANGES:
+                tally["items"][path] += 1
+        arrivals[code] = tally
     return Expected(
         items_per_day=items,
         requests_per_day=requests,
@@ -399,6 +441,7 @@ async def expected(ledger: Ledger, now: datetime = NOW) -> Expected:
         dead=dead,
         last_items_sync=last_items,
         last_requests_sync=last_requests,
+        arrivals=arrivals,
     )
 
 

@@ -369,6 +369,13 @@ def _assert_numbers(driver: WebDriver, want: Expected) -> None:
             assert items_row.find_element(By.CSS_SELECTOR, "[data-files]").text == str(
                 len(run.details["files"])  # type: ignore[arg-type]
             )
+        # rule W6, rule W7: the last 7 days' requests and items by webhook and by file.
+        arrivals = want.arrivals[code]
+        assert article.find_element(By.CSS_SELECTOR, "p.arrivals").text == (
+            f"Last 7 days: requests {arrivals['requests']['webhook']} by webhook, "
+            f"{arrivals['requests']['file']} by file; items {arrivals['items']['webhook']} by "
+            f"webhook, {arrivals['items']['file']} by file."
+        )
     ab = driver.find_element(By.CSS_SELECTOR, f"article[data-institution='{AB}']")
     assert ALMA_MESSAGE in ab.text
     assert HOSTILE in ab.text  # shown as text, not run (see _assert_no_script_ran)

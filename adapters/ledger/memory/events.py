@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
+from adapters.ledger.daily import sorted_via_counts
 from adapters.ledger.memory.state import Workspace, json_copy, utc
 from application.ports.clock import Clock
-from application.shared.ledger_records import JsonObject, LedgerEvent, Outcome
+from application.shared.ledger_records import JsonObject, LedgerEvent, Outcome, ViaCount
 
 
 class MemoryEventRepository:
@@ -65,3 +68,28 @@ class MemoryEventRepository:
         """How many events occurred before `cutoff`."""
         cutoff = utc(cutoff, "cutoff")
         return sum(1 for event in self._workspace.state.events if event.occurred_at < cutoff)
+
+    async def count_by_via(
+        self,
+        families: Mapping[str, Collection[str]],
+        *,
+        since: datetime,
+        outcome: Outcome = Outcome.OK,
+    ) -> list[ViaCount]:
+        """Events of these families since a time, counted per institution, family and via."""
+        since = utc(since, "since")
+        family_of: dict[str, str] = {}
+        for name, actions in families.items():
+            for action in actions:
+                family_of.setdefault(action, name)  # the first family, as SQL's CASE picks
+        counts: Counter[tuple[str | None, str, str | None]] = Counter()
+        for event in self._workspace.state.events:
+            found = family_of.get(event.action)
+            if found is None or event.occurred_at < since or event.outcome != outcome:
+                continue
+            via = event.details.get("via")
+            counts[(event.institution, found, via if isinstance(via, str) else None)] += 1
+        return sorted_via_counts(
+            ViaCount(institution, family, via, count)
+            for (institution, family, via), count in counts.items()
+        )

@@ -3,6 +3,7 @@ and the page's numbers against the ledger on every ledger backend (issue 7)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -403,9 +404,31 @@ async def test_the_pages_numbers_are_the_ledgers(tmp_path: Path, backend: str) -
         ] == (want.waiting[code])
         _assert_sync_row(article, "items", want.last_items_sync[code])
         _assert_sync_row(article, "requests", want.last_requests_sync[code])
+        # rule W6, rule W7: the last 7 days' requests and items by webhook and by file.
+        assert arrived(article) == want.arrivals[code]
+    assert want.arrivals[AB]["items"] == {"webhook": 3, "file": 5}  # the seed is rich enough
+    assert want.arrivals[CD]["requests"] == {"webhook": 1, "file": 2}
+    assert page.find("article", data_institution=AB).find("p", class_="arrivals").text == (
+        "Last 7 days: requests 1 by webhook, 1 by file; items 3 by webhook, 5 by file."
+    )
+    block = page.find("script", id="arrivals-data")
+    assert block.attrs["type"] == "application/json"
+    assert json.loads("".join(block.parts))["institutions"] == want.arrivals
     assert ALMA_MESSAGE in page.find("article", data_institution=AB).text
     dead_rows = page.find_all("tr", class_="dead-message")
     assert [int(row.attrs["data-message"]) for row in dead_rows] == want.dead
+
+
+def arrived(article: Element) -> dict[str, dict[str, int]]:
+    """A member's "Last 7 days: requests N by webhook, N by file; items ..." line, read back."""
+    line = article.find("p", class_="arrivals")
+    numbers = {
+        cell.attrs["data-arrived"]: int(cell.text) for cell in line.find_all(data_arrived=None)
+    }
+    return {
+        family: {path: numbers[f"{family}-{path}"] for path in ("webhook", "file")}
+        for family in ("requests", "items")
+    }
 
 
 def _assert_sync_row(article: Element, kind: str, event: LedgerEvent | None) -> None:
