@@ -187,12 +187,13 @@ def inbox_body(raw_body: bytes) -> bytes:
     raw body's, taken before (W2, W3).
     """
     document = _decode(raw_body)
+    if document is _TOO_DEEP:
+        # Rejected by `classify_webhook` too; kept as received it could carry a patron's data
+        # below where the scrubber would look, so only a note of what came is kept.
+        return TOO_DEEP_BODY
     if not isinstance(document, dict):
         return raw_body
-    try:
-        scrubbed, changed = _without_patron(document)
-    except RecursionError:  # nesting no Alma body has; classified as rejected anyway
-        return raw_body
+    scrubbed, changed = _without_patron(document)
     if not changed:
         return raw_body
     return json.dumps(scrubbed, ensure_ascii=False, separators=(",", ":")).encode()
@@ -225,6 +226,8 @@ def classify_webhook(raw_body: bytes, consortium: Consortium) -> WebhookEvent:
     document = _decode(raw_body)
     if document is _UNDECODABLE:
         return Rejected("body is not JSON")
+    if document is _TOO_DEEP:
+        return Rejected(f"body nested deeper than {MAX_NESTING} levels: not an Alma webhook")
     if not isinstance(document, dict):
         return Rejected("body is not a JSON object")
     try:
@@ -234,15 +237,33 @@ def classify_webhook(raw_body: bytes, consortium: Consortium) -> WebhookEvent:
 
 
 _UNDECODABLE = object()
+_TOO_DEEP = object()
+MAX_NESTING = 64
+"""Alma's webhook bodies nest a few levels; a body deeper than this is no webhook (W3, P2)."""
+TOO_DEEP_BODY = b'{"almabridge": "body not kept: nested deeper than 64 levels"}'
 
 
 def _decode(raw_body: bytes) -> object:
     try:
-        return json.loads(raw_body)
+        document = json.loads(raw_body)
     except (ValueError, RecursionError):
         # ValueError covers bad JSON, bad UTF-8 and over-long integers; RecursionError covers
         # absurdly deep nesting.
         return _UNDECODABLE
+    return _TOO_DEEP if _deeper_than(document, MAX_NESTING) else document
+
+
+def _deeper_than(document: object, limit: int) -> bool:
+    """Whether containers nest more than ``limit`` deep; a loop, so it never recurses."""
+    pending: list[tuple[object, int]] = [(document, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth >= limit:
+                return True
+            inner = value.values() if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in inner)
+    return False
 
 
 class _Malformed(Exception):
