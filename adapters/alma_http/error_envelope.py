@@ -16,6 +16,7 @@ from application.shared.alma import (
     DuplicateRequest,
     ItemNotFound,
     ItemNotReadyForLoan,
+    ItemOnLoan,
     QuotaExhausted,
     RateLimited,
     RequestGone,
@@ -49,6 +50,7 @@ _DUPLICATE_REQUEST: Mapping[str, type[AlmaError]] = {
 # loan of an item created a moment ago it means Alma does not show the item yet (rule I10).
 _REFUSALS_BY_OPERATION: Mapping[str, Mapping[str, type[AlmaError]]] = {
     "create item": {"401873": BarcodeExists},  # An item with this barcode exists already.
+    "delete item": {"401897": ItemOnLoan},  # Item is on loan (or requested): no override.
     "create item request": _DUPLICATE_REQUEST,
     "create title request": _DUPLICATE_REQUEST,
     "create loan": {

@@ -445,6 +445,21 @@ class HttpAlmaGateway(AlmaCaller):
         )
         return _page(data, "item_loan", AlmaLoan, offset)
 
+    async def item_loans(self, mms_id: str, holding_id: str, item_pid: str) -> list[AlmaLoan]:
+        data = await self._call(
+            "GET",
+            "bibs",
+            mms_id,
+            "holdings",
+            holding_id,
+            "items",
+            item_pid,
+            "loans",
+            operation="get item loans",
+            subject={"item": item_pid},
+        )
+        return [loan for loan in _records(data, "item_loan", AlmaLoan) if loan.active]
+
     async def get_user(self, user_id: str, *, id_type: str = "all_unique") -> AlmaUser:
         data = await self._call(
             "GET",

@@ -524,6 +524,15 @@ class InMemoryAlmaGateway:
         data = await self._run("list loans", work, {"user": user_id})
         return _page(data, "item_loan", AlmaLoan, offset)
 
+    async def item_loans(self, mms_id: str, holding_id: str, item_pid: str) -> list[AlmaLoan]:
+        def work() -> AlmaJson:
+            found = self._state.loans_of_item(self._code, mms_id, holding_id, item_pid)
+            rendered = [views.loan_json(self._inst, loan) for loan in found]
+            return views.listing("item_loan", rendered, len(rendered))
+
+        data = await self._run("get item loans", work, {"item": item_pid})
+        return [loan for loan in _records(data, "item_loan", AlmaLoan) if loan.active]
+
     async def get_user(self, user_id: str, *, id_type: str = "all_unique") -> AlmaUser:
         def work() -> AlmaJson:
             return views.user_json(self._state.user(self._code, user_id, id_type=id_type))

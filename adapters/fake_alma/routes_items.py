@@ -1,4 +1,5 @@
-"""Items: by barcode (302), get/update/delete/scan one, list and create under a holding."""
+"""Items: by barcode (302), get/update/delete/scan one, its loans, list and create under a
+holding."""
 
 from __future__ import annotations
 
@@ -80,6 +81,20 @@ async def item_resource(request: Request) -> Response:
     return answer(request, views.scan_json(institution(request), item, info, base), root="item")
 
 
+async def item_loans(request: Request) -> Response:
+    """``GET …/items/{pid}/loans``: the item's active loan, with its borrower."""
+    state = fake(request).state
+    found = state.loans_of_item(
+        institution_code(request),
+        request.path_params["mms_id"],
+        request.path_params["holding_id"],
+        request.path_params["item_pid"],
+    )
+    page = [views.loan_json(institution(request), loan) for loan in found]
+    body = views.listing("item_loan", page, len(found))
+    return answer(request, body, root="item_loans", list_key="item_loan")
+
+
 async def items_collection(request: Request) -> Response:
     """``GET`` a page of items of a holding (or ``ALL``); ``POST`` a new item."""
     state = fake(request).state
@@ -101,5 +116,6 @@ async def items_collection(request: Request) -> Response:
 routes = [
     Route("/almaws/v1/items", item_by_barcode, methods=["GET"]),
     Route(ITEM, item_resource, methods=["GET", "PUT", "DELETE", "POST"]),
+    Route(ITEM + "/loans", item_loans, methods=["GET"]),
     Route(ITEMS, items_collection, methods=["GET", "POST"]),
 ]

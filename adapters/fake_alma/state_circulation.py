@@ -345,6 +345,14 @@ class CirculationState(PatronState):
             and (active is None or loan.active == active)
         ]
 
+    def loans_of_item(
+        self, institution: str, mms_id: str, holding_id: str, item_pid: str
+    ) -> list[Loan]:
+        """``GET …/items/{pid}/loans``: the item's active loan (at most one), or 401683."""
+        item = self.item(institution, mms_id, holding_id, item_pid)
+        loan = self._active_loan(self.institution(institution), item.pid)
+        return [] if loan is None else [loan]
+
     def renew_loan(self, institution: str, user_id: str, loan_id: str) -> Loan:
         """``POST /users/{uid}/loans/{lid}?op=renew``: one more loan period from today."""
         loan = self.loan(institution, user_id, loan_id)

@@ -140,6 +140,16 @@ class AlmaLoan:
     def item_barcode(self) -> str | None:
         return _text(self.raw, "item_barcode")
 
+    @property
+    def user_id(self) -> str | None:
+        """The borrower's primary id."""
+        return _text(self.raw, "user_id")
+
+    @property
+    def active(self) -> bool:
+        """Whether the loan is still open (``loan_status`` ``ACTIVE``, Alma's default)."""
+        return (_text(self.raw, "loan_status") or "ACTIVE").upper() == "ACTIVE"
+
 
 @dataclass(frozen=True)
 class AlmaUser:
@@ -292,6 +302,11 @@ class DuplicateRequest(Refusal):
 
 class AlreadyOnLoan(Refusal):
     """400042 on creating a loan: the item is on loan already."""
+
+
+class ItemOnLoan(Refusal):
+    """401897 on deleting an item: it is on loan (or requested) and ``override`` was not sent.
+    The code is the fake's and unverified against real Alma."""
 
 
 class ItemNotReadyForLoan(Refusal):

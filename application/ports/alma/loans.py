@@ -11,8 +11,8 @@ from application.shared.alma import (
 
 
 class LoansPort(Protocol):
-    """Loans: the transit loan of a new mirror and a user's loans (I10, C1). Failures raise the
-    typed errors of `application.shared.alma`."""
+    """Loans: the transit loan of a new mirror, a user's loans, an item's loan (I10, I12, C1).
+    Failures raise the typed errors of `application.shared.alma`."""
 
     institution: str
 
@@ -26,4 +26,9 @@ class LoansPort(Protocol):
         self, user_id: str, *, limit: int = 100, offset: int = 0
     ) -> Page[AlmaLoan]:
         """One page of a user's loans."""
+        ...
+
+    async def item_loans(self, mms_id: str, holding_id: str, item_pid: str) -> list[AlmaLoan]:
+        """The item's open loans, with their borrowers (`GET …/items/{pid}/loans`; Alma shows at
+        most one); empty when it is not on loan, `ItemNotFound` for an unknown item (I12)."""
         ...

@@ -57,6 +57,7 @@ from domain.scf.items.decisions import (
 )
 from domain.scf.items.item_records import member_fingerprint, new_scf_item
 from domain.scf.items.published import PublishedItem
+from domain.scf.naming import system_user_id
 
 NO_BARCODE = "the ITM field has no barcode ($b), so there is nothing to mirror (I3)"
 
@@ -94,6 +95,14 @@ def mirroring_for(
     )
 
 
+def transit_users(consortium: Consortium, institution: str) -> frozenset[str]:
+    """The SCF system users `{INST}-{LIBRARY}` (N3) the bridge lends the institution's mirrors
+    to (I10): one per configured library, since I5 mirrors only items of those."""
+    member = consortium.institution(institution)
+    libraries = member.libraries if member is not None else ()
+    return frozenset(system_user_id(institution, library.code) for library in libraries)
+
+
 class ItemMirroring:
     """Mirrors the published items of one member institution into the SCF."""
 
@@ -116,7 +125,13 @@ class ItemMirroring:
         self._scf = scf
         self._catalog = catalog
         self._members = members
-        self._writes = MirrorWrites(scf=scf, catalog=catalog, creation=creation)
+        self._writes = MirrorWrites(
+            scf=scf,
+            catalog=catalog,
+            creation=creation,
+            remote_storage=consortium.remote_storage,
+            transit_users=transit_users(consortium, institution),
+        )
         self._dry_run = dry_run
 
     async def mirror(self, item: PublishedItem) -> ItemOutcome:

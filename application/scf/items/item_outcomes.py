@@ -85,6 +85,9 @@ class ItemOutcome:
     loaned: bool = False
     loan_owed: bool = False
     """The mirror exists but its I10 loan failed: the row stays LENDING for the next sync."""
+    loan_returned: bool = False
+    """The bridge returned the mirror's I10 transit loan (I12, before a delete Alma still
+    refused): the row no longer counts it as lent."""
     error: AlmaFailure | None = None
     changed_fields: tuple[str, ...] = ()
 
@@ -126,6 +129,8 @@ class ItemOutcome:
             details["changed_fields"] = list(self.changed_fields)
         if self.action is ItemAction.CREATE and self.scf is not None:
             details["loaned"] = self.loaned
+        if self.loan_returned:
+            details["loan_returned"] = True
         if self.error is not None:
             details["alma_operation"] = self.error.operation
             details["alma_message"] = self.error.error_message
@@ -170,6 +175,8 @@ async def record_outcome(
                 await uow.items.mark_loan(institution, barcode)
         elif barcode is not None and outcome.mirror is MirrorChange.DELETED:
             await uow.items.mark_deleted(institution, barcode)
+        elif barcode is not None and outcome.loan_returned:
+            await uow.items.mark_loan_returned(institution, barcode)
         await uow.events.append(
             outcome.event_action,
             outcome.event_outcome,

@@ -3,17 +3,20 @@
 `MirrorCreation` creates a mirror and makes its loan (I7–I10), writing the ledger row it owes
 ahead; an update is one PUT (I11), a delete one DELETE (I12), and a deleted mirror is forgotten
 by the batch's `ScfCatalog`. Reads happen here only where a write has made them necessary: a
-creation that finds the barcode under another bib adopts that item (I11), and a mirror whose
-owed loan was just made is updated as usual (I11).
+creation that finds the barcode under another bib adopts that item (I11), a mirror whose
+owed loan was just made is updated as usual (I11), and a delete Alma refuses as on loan reads
+who has the mirror: the bridge's own I10 transit loan is returned and the delete made again
+(I12). A mirror not on loan costs the one DELETE; the loan is read only after the refusal.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import assert_never
+from typing import Protocol, assert_never
 
 from application.ports.alma.items import ItemsPort
-from application.scf.items.item_outcomes import ItemOutcome, ItemResult, alma_reason
+from application.ports.alma.loans import LoansPort
+from application.scf.items.item_outcomes import ItemOutcome, ItemResult, ScfIds, alma_reason
 from application.scf.items.item_plans import (
     CompleteLoan,
     Create,
@@ -29,18 +32,37 @@ from application.scf.items.item_plans import (
 )
 from application.scf.items.mirror_creation import MirrorCreation
 from application.scf.items.scf_catalog import ScfCatalog
-from application.shared.alma import AlmaError, AlmaItem, ItemNotFound
+from application.shared.alma import AlmaError, AlmaItem, ItemNotFound, ItemOnLoan
+from domain.scf.institutions import RemoteStorage
 from domain.scf.items.decisions import ItemAction, ItemDecision
 from domain.scf.items.published import PublishedItem
 
 
-class MirrorWrites:
-    """Carries out the plans of one member institution's items within one batch."""
+class ScfItemsAndLoans(ItemsPort, LoansPort, Protocol):
+    """The SCF's items and loans: what the writes of a plan call."""
 
-    def __init__(self, *, scf: ItemsPort, catalog: ScfCatalog, creation: MirrorCreation) -> None:
+
+class MirrorWrites:
+    """Carries out the plans of one member institution's items within one batch.
+
+    `transit_users` are the SCF system users (N3) the bridge lends this institution's mirrors
+    to (I10): a loan to one of them is the bridge's own, returned before a delete (I12).
+    """
+
+    def __init__(
+        self,
+        *,
+        scf: ScfItemsAndLoans,
+        catalog: ScfCatalog,
+        creation: MirrorCreation,
+        remote_storage: RemoteStorage,
+        transit_users: frozenset[str],
+    ) -> None:
         self._scf = scf
         self._catalog = catalog
         self._creation = creation
+        self._rs = remote_storage
+        self._transit_users = transit_users
 
     async def apply(self, plan: WritePlan) -> ItemOutcome:
         """The outcome of the plan's writes; Alma's errors go up to the caller's guard, but for
@@ -105,15 +127,52 @@ class MirrorWrites:
         return updated(plan)
 
     async def _delete(self, plan: Delete) -> ItemOutcome:
-        """I12: delete `{b}X`; Alma's refusal (e.g. on loan) is the failure's reason."""
+        """I12: delete `{b}X`. Refused as on loan, and on the bridge's own transit loan (I10):
+        that loan is returned and the delete made again. Any other refusal (a patron's loan, a
+        request) is the failure's reason, in Alma's words; the patron's loan is left alone."""
         target = plan.target
+        barcode = plan.item.scf_barcode
+        returned_from: str | None = None
         try:
-            await self._scf.delete_item(target.mms_id, target.holding_id, target.item_pid)
+            try:
+                await self._delete_item(target)
+            except ItemOnLoan:
+                returned_from = await self._return_transit_loan(target)
+                if returned_from is None:
+                    raise  # not the bridge's loan: Alma's refusal stands
+                await self._delete_item(target)
         except ItemNotFound:
             return self._gone(plan)
         except AlmaError as error:
-            return failed(plan.item, ItemAction.DELETE, alma_reason(error), error, target)
-        return self._gone(plan, f"deleted {plan.item.scf_barcode}")
+            outcome = failed(plan.item, ItemAction.DELETE, alma_reason(error), error, target)
+            if returned_from is None:
+                return outcome
+            message = f"returned the transit loan of {barcode} to {returned_from}, but "
+            return replace(outcome, message=message + outcome.message, loan_returned=True)
+        if returned_from is None:
+            return self._gone(plan, f"deleted {barcode}")
+        returned = f"returned the transit loan of {barcode} to {returned_from}"
+        return self._gone(plan, f"{returned} and deleted {barcode}")
+
+    async def _delete_item(self, target: ScfIds) -> None:
+        await self._scf.delete_item(target.mms_id, target.holding_id, target.item_pid)
+
+    async def _return_transit_loan(self, target: ScfIds) -> str | None:
+        """Return the mirror's loan when it is the bridge's own I10 transit loan, at the SCF's
+        desk (the scan-in that ends a loan, as Alma has no other return); the system user it
+        was lent to, or None when it is on loan to anyone else (or to nobody: a request)."""
+        loans = await self._scf.item_loans(target.mms_id, target.holding_id, target.item_pid)
+        ours = [loan.user_id for loan in loans if loan.user_id in self._transit_users]
+        if not ours or len(ours) != len(loans):
+            return None
+        await self._scf.scan_in(
+            target.mms_id,
+            target.holding_id,
+            target.item_pid,
+            library=self._rs.holding_library,
+            circ_desk=self._rs.circ_desk,
+        )
+        return ours[0]
 
     def _gone(self, plan: Delete | Gone, done: str | None = None) -> ItemOutcome:
         """The mirror is gone from the SCF: `done` by this delete, or already."""

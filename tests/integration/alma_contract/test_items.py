@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.shared.alma import AlmaError, BarcodeExists, ItemNotFound
+from application.shared.alma import AlmaError, BarcodeExists, ItemNotFound, ItemOnLoan
 from tests.integration.alma_contract.support import (
     AB,
     SCF_DESK,
@@ -156,9 +156,9 @@ async def test_delete_is_refused_while_on_loan_unless_overridden(backend: Backen
     (item,) = await scf_items(gateway, "D2X")
     await gateway.create_loan(SCF_USER, str(item.pid), circ_desk=SCF_DESK, library=SCF_LIBRARY)
 
-    with pytest.raises(AlmaError) as caught:
+    with pytest.raises(ItemOnLoan) as caught:
         await gateway.delete_item(*ids(item))
-    assert type(caught.value) is AlmaError
+    assert caught.value.operation == "delete item"
     assert caught.value.error_code == "401897"
     assert caught.value.error_message is not None
     assert "on loan" in caught.value.error_message

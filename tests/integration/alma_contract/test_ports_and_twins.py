@@ -226,10 +226,13 @@ async def _scenario(backend: Backend) -> list[Any]:
     await step(scf.create_loan(SCF_USER, third, circ_desk=SCF_DESK, library=SCF_LIBRARY))
     await step(scf.create_loan(SCF_USER, second, circ_desk="", library=SCF_LIBRARY))
     await step(scf.list_user_loans(SCF_USER, limit=5))
+    await step(scf.item_loans(mms_id, holding_id, third))
+    await step(scf.item_loans(mms_id, holding_id, "23999999999999999"))
     await step(scf.delete_item(mms_id, holding_id, third))
     await step(scf.scan_in(mms_id, holding_id, third, library=SCF_LIBRARY, circ_desk=""))
     await step(scf.scan_in(mms_id, holding_id, third, library=SCF_LIBRARY, circ_desk=SCF_DESK))
     await step(scf.list_user_loans(SCF_USER))
+    await step(scf.item_loans(mms_id, holding_id, third))
     await step(scf.delete_item(mms_id, holding_id, third))
     await step(scf.get_item(mms_id, holding_id, third))
 

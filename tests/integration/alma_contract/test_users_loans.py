@@ -1,10 +1,11 @@
-"""Contract: loans (create, list) and users (get, linked get, create linked, refresh)."""
+"""Contract: loans (create, list a user's, read an item's) and users (get, linked get, create
+linked, refresh)."""
 
 from __future__ import annotations
 
 import pytest
 
-from application.shared.alma import AlmaError, UserNotFound
+from application.shared.alma import AlmaError, ItemNotFound, UserNotFound
 from tests.integration.alma_contract.support import (
     AB,
     CD,
@@ -40,6 +41,36 @@ async def test_a_loan_puts_the_item_on_loan_and_is_listed(backend: Backend) -> N
     with pytest.raises(AlmaError) as again:
         await gateway.create_loan(SCF_USER, str(item.pid), circ_desk=SCF_DESK, library=SCF_LIBRARY)
     assert again.value.error_code == "400042"
+
+
+async def test_item_loans_names_the_borrower_of_the_open_loan_only(backend: Backend) -> None:
+    gateway = backend.gateway()
+    (item,) = await scf_items(gateway, "L6X")
+    assert await gateway.item_loans(*ids(item)) == []
+
+    loan = await gateway.create_loan(
+        SCF_USER, str(item.pid), circ_desk=SCF_DESK, library=SCF_LIBRARY
+    )
+
+    (found,) = await gateway.item_loans(*ids(item))
+    assert (found.loan_id, found.user_id, found.item_barcode) == (loan.loan_id, SCF_USER, "L6X")
+    assert found.active
+    assert found.raw["item_id"] == item.pid
+    await gateway.scan_in(*ids(item), library=SCF_LIBRARY, circ_desk=SCF_DESK)
+    assert await gateway.item_loans(*ids(item)) == []
+
+
+async def test_item_loans_of_an_unknown_item_is_item_not_found(backend: Backend) -> None:
+    gateway = backend.gateway()
+    (item,) = await scf_items(gateway, "L7X")
+    mms_id, holding_id, _ = ids(item)
+
+    with pytest.raises(ItemNotFound) as caught:
+        await gateway.item_loans(mms_id, holding_id, "23999999999999999")
+
+    assert caught.value.error_code == "401683"
+    assert caught.value.operation == "get item loans"
+    assert caught.value.subject == {"item": "23999999999999999"}
 
 
 async def test_list_user_loans_pages(backend: Backend) -> None:

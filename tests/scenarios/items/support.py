@@ -84,6 +84,20 @@ def mirror(world: World, barcode: str) -> Item | None:
     return world.state.find_item(SCF, barcode + "X")
 
 
+SCF_PATRON = "ab_patron1"
+"""A patron of the SCF (ab_patron1 of AB, linked into the SCF by the seed)."""
+
+
+def lend_to_patron(world: World, barcode: str) -> None:
+    """SCF staff return the mirror's transit loan and lend the mirror to a patron."""
+    return_transit_loan(world, barcode)
+    scf_item = mirror(world, barcode)
+    assert scf_item is not None
+    world.state.create_loan(
+        SCF, SCF_PATRON, item_pid=scf_item.pid, circ_desk="DEFAULT_CIRC_DESK", library="RS"
+    )
+
+
 def return_transit_loan(world: World, barcode: str) -> None:
     """SCF staff return the mirror's transit loan on arrival (what C1 hears of)."""
     scf_item = mirror(world, barcode)

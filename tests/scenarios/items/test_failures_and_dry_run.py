@@ -18,6 +18,7 @@ from tests.scenarios.items.support import (
     Copy,
     calls,
     item_events,
+    lend_to_patron,
     mirror,
     record,
     scf_snapshot,
@@ -99,9 +100,10 @@ async def test_I12_a_refusal_by_Alma_fails_the_item_not_the_file(tmp_path: Path)
         world.drop_publishing_file(AB, "AB_new.xml", [rec])
         await sync(world, AB)
         assert mirror(world, "AB9002") is not None
+        lend_to_patron(world, "AB9002")
         world.drop_publishing_file(AB, "AB_1_delete.xml", [rec])
         summary = await sync(world, AB)
-        assert summary.failed == 1  # Alma refuses deleting an item on (transit) loan
+        assert summary.failed == 1  # Alma refuses deleting an item on loan to a patron
         assert [f.status for f in summary.files] == ["done"]
 
 
@@ -143,6 +145,7 @@ async def test_P1_failures_are_appended_to_the_ItemsHandler_csv_properly_quoted(
         rec = seed_bib(world, AB, "99AB1", [Copy("AB9001", "ABRS", "rs_shared_in_ab")])
         world.drop_publishing_file(AB, "AB_new.xml", [rec])
         await item_sync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
+        lend_to_patron(world, "AB9001")
         world.drop_publishing_file(AB, "AB_delete.xml", [rec])
         await item_sync(bridge, loan_retry=FAST_LOAN_RETRY).run(AB)
         (report,) = (tmp_path / "reports").glob("ItemsHandler_log_*.csv")

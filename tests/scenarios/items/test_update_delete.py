@@ -6,9 +6,11 @@ from pathlib import Path
 
 from tests.scenarios.items.support import (
     NZ_SHELF,
+    SCF_PATRON,
     Copy,
     calls,
     item_events,
+    lend_to_patron,
     mirror,
     record,
     return_transit_loan,
@@ -119,23 +121,95 @@ async def test_I11_a_mirror_the_SCF_lost_is_made_again(tmp_path: Path) -> None:
         assert again.pid != lost.pid
 
 
-async def test_I12_a_delete_Alma_refuses_while_on_loan_fails_with_Almas_message(
+async def test_I12_a_mirror_on_the_bridges_transit_loan_has_it_returned_then_is_deleted(
     tmp_path: Path,
 ) -> None:
-    async with open_world(tmp_path) as world:
+    """No loan returned by hand: the DELETE is refused as on loan, the loan read is the bridge's
+    I10 loan to 01AAA_AB-ABRS, so it is scanned in at the SCF desk and the DELETE made again."""
+    async with open_world(tmp_path, alma="http") as world:
         await _mirrored(world)
+        scf_item = mirror(world, "AB9001")
+        assert scf_item is not None
+        world.state.call_log.clear()
+        world.drop_publishing_file(AB, "AB_2_delete.xml", [record("99AB1", [COPY], nz_id=NZ_SHELF)])
+        summary = await sync(world, AB)
+        assert summary.deleted == 1
+        assert mirror(world, "AB9001") is None
+        item_path = (
+            f"/almaws/v1/bibs/{scf_item.mms_id}/holdings/{scf_item.holding_id}/items/{scf_item.pid}"
+        )
+        scf_calls = [(c.method, c.path, c.status) for c in calls(world, SCF)]
+        assert scf_calls[-4:] == [
+            ("DELETE", item_path, 400),
+            ("GET", item_path + "/loans", 200),
+            ("POST", item_path, 200),
+            ("DELETE", item_path, 204),
+        ]
+        scan = calls(world, SCF)[-2]
+        assert (scan.param("op"), scan.param("library"), scan.param("circ_desk")) == (
+            "scan",
+            "RS",
+            "DEFAULT_CIRC_DESK",
+        )
+        (loan,) = world.state.institution(SCF).loans.values()
+        assert (loan.user_id, loan.active) == ("01AAA_AB-ABRS", False)
+        event = (await item_events(world, AB, "AB9001"))[-1]
+        assert (event.action, event.outcome) == ("item.delete", "ok")
+        assert (event.message or "").startswith(
+            "returned the transit loan of AB9001X to 01AAA_AB-ABRS and deleted AB9001X"
+        )
+        ledger_row = await row(world, AB, "AB9001")
+        assert ledger_row is not None
+        assert ledger_row.state == "deleted"
+
+
+async def test_I12_a_mirror_not_on_loan_costs_one_DELETE_and_no_loan_read(
+    tmp_path: Path,
+) -> None:
+    async with open_world(tmp_path, alma="http") as world:
+        await _mirrored(world)
+        _return_transit_loan(world)
+        world.state.call_log.clear()
+        world.drop_publishing_file(AB, "AB_2_delete.xml", [record("99AB1", [COPY], nz_id=NZ_SHELF)])
+        assert (await sync(world, AB)).deleted == 1
+        writes = [c for c in calls(world, SCF) if c.method != "GET" or c.path.endswith("/loans")]
+        assert [(c.method, c.status) for c in writes] == [("DELETE", 204)]
+        event = (await item_events(world, AB, "AB9001"))[-1]
+        assert (event.message or "").startswith("deleted AB9001X")
+
+
+async def test_I12_a_mirror_lent_to_a_patron_stays_lent_and_the_delete_fails_with_Almas_message(
+    tmp_path: Path,
+) -> None:
+    async with open_world(tmp_path, alma="http") as world:
+        await _mirrored(world)
+        lend_to_patron(world, "AB9001")
+        world.state.call_log.clear()
         world.drop_publishing_file(AB, "AB_2_delete.xml", [record("99AB1", [COPY], nz_id=NZ_SHELF)])
         summary = await sync(world, AB)
         assert summary.failed == 1
-        assert mirror(world, "AB9001") is not None
+        scf_item = mirror(world, "AB9001")
+        assert scf_item is not None
+        # Refused, the loan read, and nothing more: no scan-in, no second DELETE.
+        assert [(c.method, c.status) for c in calls(world, SCF)][-2:] == [
+            ("DELETE", 400),
+            ("GET", 200),
+        ]
+        assert [c.method for c in calls(world, SCF)].count("DELETE") == 1
+        assert all(c.method != "POST" for c in calls(world, SCF))
+        active = [
+            loan.user_id for loan in world.state.institution(SCF).loans.values() if loan.active
+        ]
+        assert active == [SCF_PATRON]
         event = (await item_events(world, AB, "AB9001"))[-1]
         assert (event.action, event.outcome, event.error_code) == (
             "item.delete",
             "failed",
             "401897",
         )
-        assert "Item is on loan" in (event.message or "")
-        assert event.details["scf_item_pid"] == mirror(world, "AB9001").pid  # type: ignore[union-attr]
+        assert (event.message or "").startswith("delete item: Item is on loan")
+        assert "loan_returned" not in event.details
+        assert event.details["scf_item_pid"] == scf_item.pid
         ledger_row = await row(world, AB, "AB9001")
         assert ledger_row is not None
         assert ledger_row.state == "mirrored"
@@ -143,6 +217,40 @@ async def test_I12_a_delete_Alma_refuses_while_on_loan_fails_with_Almas_message(
         assert report.message.startswith(
             "Failed to handle item AB9001: delete item: Item is on loan"
         )
+
+
+async def test_I12_a_delete_still_refused_after_the_transit_loan_is_returned_fails_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """A request on the mirror too: the transit loan is returned, the second DELETE is refused
+    again; the failure says the loan was returned, and the ledger no longer counts it."""
+    async with open_world(tmp_path) as world:
+        await _mirrored(world)
+        scf_item = mirror(world, "AB9001")
+        assert scf_item is not None
+        world.state.create_item_request(
+            SCF,
+            scf_item.mms_id,
+            scf_item.holding_id,
+            scf_item.pid,
+            SCF_PATRON,
+            {"request_type": "HOLD", "pickup_location_library": "RS"},
+        )
+        world.drop_publishing_file(AB, "AB_2_delete.xml", [record("99AB1", [COPY], nz_id=NZ_SHELF)])
+        assert (await sync(world, AB)).failed == 1
+        assert mirror(world, "AB9001") is not None
+        assert not [loan for loan in world.state.institution(SCF).loans.values() if loan.active]
+        event = (await item_events(world, AB, "AB9001"))[-1]
+        assert (event.outcome, event.error_code) == ("failed", "401897")
+        assert (event.message or "").startswith(
+            "returned the transit loan of AB9001X to 01AAA_AB-ABRS, "
+            "but delete item: Item is on loan"
+        )
+        assert event.details["loan_returned"] is True
+        ledger_row = await row(world, AB, "AB9001")
+        assert ledger_row is not None
+        assert ledger_row.state == "mirrored"
+        assert not ledger_row.in_transit_loan
 
 
 async def test_I12_a_deletion_of_an_item_the_SCF_never_had_is_skipped(tmp_path: Path) -> None:
@@ -167,9 +275,10 @@ async def test_I13_every_outcome_is_one_event_with_institution_barcode_file_and_
         world.drop_publishing_file(AB, "AB_3_new.xml", [rec])  # updated
         await sync(world, AB)
         delete = record("99AB1", [COPY], nz_id=NZ_SHELF)
-        world.drop_publishing_file(AB, "AB_4_delete.xml", [delete])  # failed: on loan
+        lend_to_patron(world, "AB9001")
+        world.drop_publishing_file(AB, "AB_4_delete.xml", [delete])  # failed: on loan to a patron
         await sync(world, AB)
-        _return_transit_loan(world)
+        return_transit_loan(world, "AB9001")  # the patron brings it back
         world.drop_publishing_file(AB, "AB_5_delete.xml", [delete])  # deleted
         await sync(world, AB)
         world.drop_publishing_file(AB, "AB_6_delete.xml", [delete])  # skipped: already gone

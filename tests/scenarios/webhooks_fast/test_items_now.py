@@ -17,7 +17,6 @@ from tests.scenarios.items.support import (
     calls,
     item_events,
     mirror,
-    return_transit_loan,
     row,
     seed_bib,
     sync,
@@ -56,12 +55,6 @@ async def _created(world: World, nz_id: str | None = NZ_BARCODES, mms_id: str = 
     assert handled.details is not None
     assert handled.details["result"] == "created"
     return record
-
-
-async def _arrived(world: World) -> None:
-    """AB0100 created now and arrived in the SCF: its I10 transit loan returned."""
-    await _created(world)
-    return_transit_loan(world, NEW.barcode)
 
 
 @pytest.mark.parametrize("ledger", ["memory", "sqlite", "postgres"])
@@ -123,12 +116,14 @@ async def test_W7_I6_I12_moved_out_of_remote_storage_deletes_the_mirror(
     tmp_path: Path, ledger: LedgerKind
 ) -> None:
     async with open_world(tmp_path, ledger=ledger) as world:
-        await _arrived(world)
+        await _created(world)  # still on its I10 transit loan: returned on delete (I12)
         item = move(world, AB, NEW.barcode, "stacks")
 
         handled = await deliver(world, item_event(AB, "ITEM_UPDATED", item), inbox_id=2)
 
         assert handled.outcome is Outcome.OK, handled.message
+        returned = f"returned the transit loan of {NEW.barcode}X to 01AAA_AB-ABRS and deleted"
+        assert returned in handled.message
         assert mirror(world, NEW.barcode) is None
         mirrored = await row(world, AB, NEW.barcode)
         assert mirrored is not None
@@ -139,7 +134,7 @@ async def test_W7_I6_I12_moved_out_of_remote_storage_deletes_the_mirror(
 async def test_W7_I4_I12_deleted_honours_ignore_delete_files(tmp_path: Path, ignore: bool) -> None:
     settings = example_settings(ignore_delete_files=str(ignore).lower())
     async with open_world(tmp_path, settings=settings) as world:
-        await _arrived(world)
+        await _created(world)  # still on its I10 transit loan: returned on delete (I12)
         item = delete(world, AB, NEW.barcode)
 
         handled = await deliver(world, item_event(AB, "ITEM_DELETED", item), inbox_id=2)
@@ -156,7 +151,7 @@ async def test_W7_an_update_after_the_delete_ends_in_alma_state(
     tmp_path: Path, ledger: LedgerKind
 ) -> None:
     async with open_world(tmp_path, ledger=ledger) as world:
-        await _arrived(world)
+        await _created(world)  # still on its I10 transit loan: returned on delete (I12)
         stale = item_event(AB, "ITEM_UPDATED", world.state.item_by_barcode(AB, NEW.barcode))
         item = delete(world, AB, NEW.barcode)
         await deliver(world, item_event(AB, "ITEM_DELETED", item), inbox_id=2)
