@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Final
 
 from adapters.alma_http.client import AlmaHttpClient
@@ -29,7 +28,6 @@ from adapters.alma_http.sets import HttpSetMembers
 from adapters.aspace.http_client import HttpArchivesSpace
 from adapters.aspace.marc_out import MarcOutFiles
 from adapters.aspace.resource_marc import AspaceResourceMarc
-from adapters.transfer import file_transfer_for
 from application.aspace.drop_folder import DropFolder
 from application.aspace.export_collection import ASPACE2ALMA, ExportCollection
 from application.aspace.ports import ArchivesSpace
@@ -53,6 +51,8 @@ from entrypoints.workflow_entries import (
     WorkflowUsageError,
     alma_client,
     configured_settings,
+    remote_folder,
+    remote_transfer,
 )
 
 __all__ = ["ASPACE2ALMA_ENTRY", "ASPACE2ALMA_REMOVE_STALE_ENTRY", "AspaceJob"]
@@ -62,11 +62,6 @@ SECTION: Final = "aspace2alma"
 ClientFactory = Callable[[AlmaInstitution], AlmaHttpClient]
 TransferFactory = Callable[[Remote], FileTransfer]
 AspaceFactory = Callable[[ArchivesSpaceConnection], ArchivesSpace]
-
-
-def remote_transfer(remote: Remote) -> FileTransfer:
-    """A new connection to a configured remote folder (SFTP, FTP, file://)."""
-    return file_transfer_for(remote.file_server())
 
 
 def archivesspace_client(connection: ArchivesSpaceConnection) -> ArchivesSpace:
@@ -165,10 +160,8 @@ class AspaceJob:
     def _drop(self, settings: WorkflowSettings) -> DropFolder:
         target = settings.aspace2alma.target
         remote = settings.remote(target)
-        folder = PurePosixPath(remote.folder or "/")
-        if target.path:
-            folder = folder / target.path
-        return DropFolder(lambda: self._connect_remote(remote), str(folder), str(target))
+        folder = remote_folder(remote, target.path)
+        return DropFolder(lambda: self._connect_remote(remote), folder, str(target))
 
 
 # ---- the entries -----------------------------------------------------------------------------

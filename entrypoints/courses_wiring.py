@@ -31,7 +31,6 @@ from adapters.alma_http.courses import HttpCourseCatalog
 from adapters.alma_http.jobs import HttpJobInstances
 from adapters.courses.cem_csv import CemCsvReader
 from adapters.courses.loader_tsv import LoaderFiles
-from adapters.transfer import file_transfer_for
 from application.courses.cem_sources import LocalCemSource, RemoteCemSource
 from application.courses.course_lookup import CourseLookup
 from application.courses.load_courses import COURSE_LOADING, LoadCourses
@@ -59,6 +58,8 @@ from entrypoints.workflow_entries import (
     WorkflowUsageError,
     alma_client,
     configured_settings,
+    remote_folder,
+    remote_transfer,
 )
 
 __all__ = [
@@ -72,11 +73,6 @@ SECTION: Final = "course_loading"
 
 ClientFactory = Callable[[AlmaInstitution], AlmaHttpClient]
 TransferFactory = Callable[[Remote], FileTransfer]
-
-
-def remote_transfer(remote: Remote) -> FileTransfer:
-    """A new connection to a configured remote folder (SFTP, FTP, file://)."""
-    return file_transfer_for(remote.file_server())
 
 
 class CoursesJob:
@@ -172,21 +168,21 @@ class CoursesJob:
             return LocalCemSource(Path(self.options.cem))
         remote = settings.remote(courses.source)
         relative = PurePosixPath(courses.source.path)
-        folder = PurePosixPath(remote.folder or "/") / relative.parent
         return RemoteCemSource(
             lambda: self._connect_remote(remote),
-            str(folder),
+            remote_folder(
+                remote, "" if relative.parent == PurePosixPath() else str(relative.parent)
+            ),
             relative.name,
             str(courses.source),
         )
 
     def _push(self, settings: WorkflowSettings, courses: CourseLoadingSettings) -> RemoteLoaderPush:
         remote = settings.remote(courses.target)
-        folder = PurePosixPath(remote.folder or "/")
-        if courses.target.path:
-            folder = folder / courses.target.path
         return RemoteLoaderPush(
-            lambda: self._connect_remote(remote), str(folder), str(courses.target)
+            lambda: self._connect_remote(remote),
+            remote_folder(remote, courses.target.path),
+            str(courses.target),
         )
 
 

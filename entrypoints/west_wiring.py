@@ -24,13 +24,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Final
 
 from adapters.alma_http.client import AlmaHttpClient
 from adapters.alma_http.holdings import HttpHoldingsReader
 from adapters.alma_http.sets import HttpSetMembers
-from adapters.transfer import file_transfer_for
 from adapters.west.alma_answers import ReadableHoldings
 from adapters.west.export_files import AlmaHoldingMarc, WestFiles
 from adapters.west.id_files import FLAG_KINDS, FileIdSource
@@ -56,6 +55,8 @@ from entrypoints.workflow_entries import (
     WorkflowUsageError,
     alma_client,
     configured_settings,
+    remote_folder,
+    remote_transfer,
 )
 
 __all__ = [
@@ -72,11 +73,6 @@ SECTION: Final = "west_holdings"
 ClientFactory = Callable[[AlmaInstitution], AlmaHttpClient]
 """How a run gets its Alma client: one per run, for the institution's URL and rate (B4)."""
 TransferFactory = Callable[[Remote], FileTransfer]
-
-
-def remote_transfer(remote: Remote) -> FileTransfer:
-    """A new connection to a configured remote folder (SFTP, FTP, file://)."""
-    return file_transfer_for(remote.file_server())
 
 
 @dataclass(frozen=True)
@@ -278,8 +274,7 @@ def _upload_remote(
         return None
     name, _, path = upload_to.partition(":")
     remote = settings.remote(RemotePath(name, path))
-    folder = str(PurePosixPath(remote.folder or "/") / path) if path else remote.folder or "/"
-    return remote, folder, upload_to
+    return remote, remote_folder(remote, path), upload_to
 
 
 def _text(value: object) -> str | None:

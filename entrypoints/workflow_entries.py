@@ -13,15 +13,17 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, NoReturn
 
 from adapters.alma_http.client import AlmaHttpClient
+from adapters.transfer import file_transfer_for
 from adapters.workflow_config.errors import WorkflowConfigError
 from adapters.workflow_config.loader import load_workflow_settings
+from application.ports.transfer import FileTransfer
 from application.shared.ledger_records import JsonValue
 from application.shared.run_context import Workflow
-from application.shared.workflow_settings import AlmaInstitution, WorkflowSettings
+from application.shared.workflow_settings import AlmaInstitution, Remote, WorkflowSettings
 
 __all__ = [
     "MODULES_VARIABLE",
@@ -34,6 +36,8 @@ __all__ = [
     "configured_settings",
     "entries_from_modules",
     "read_config",
+    "remote_folder",
+    "remote_transfer",
 ]
 
 MODULES_VARIABLE = "ALMABRIDGE_WORKFLOW_MODULES"
@@ -136,6 +140,17 @@ def _entries_of(module_name: str) -> list[WorkflowEntry]:
 def alma_client(institution: AlmaInstitution) -> AlmaHttpClient:
     """A workflow run's own Alma client: the institution's host and per-second limit (B4)."""
     return AlmaHttpClient(institution.url, rate_per_second=institution.rate_limit_per_second)
+
+
+def remote_transfer(remote: Remote) -> FileTransfer:
+    """A new connection to a configured remote folder (SFTP, FTP, file://)."""
+    return file_transfer_for(remote.file_server())
+
+
+def remote_folder(remote: Remote, path: str) -> str:
+    """The folder a ``NAME:path`` reference names: ``path`` below the remote's own folder."""
+    folder = PurePosixPath(remote.folder or "/")
+    return str(folder / path) if path else str(folder)
 
 
 def configured_settings(

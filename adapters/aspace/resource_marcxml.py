@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from adapters.marc.marcxml import MarcXmlError, record_from_element
+from adapters.marc.marcxml import MarcXmlError, marcxml_refusal, record_from_element
 from domain.shared.marc import MarcRecord
 
 __all__ = ["ResourceMarcError", "read_resource_marcxml"]
@@ -31,7 +31,7 @@ class ResourceMarcError(ValueError):
 def read_resource_marcxml(data: bytes, *, resource: str) -> MarcRecord:
     """The one record of ``data``; `ResourceMarcError` naming ``resource`` when the XML is not
     well-formed, is refused, or holds no record or several."""
-    refusal = _refusal(data)
+    refusal = marcxml_refusal(data)
     if refusal is not None:
         raise ResourceMarcError(resource, refusal)
     try:
@@ -56,15 +56,6 @@ def read_resource_marcxml(data: bytes, *, resource: str) -> MarcRecord:
         return record_from_element(records[0])
     except MarcXmlError as exc:
         raise ResourceMarcError(resource, str(exc)) from None
-
-
-def _refusal(data: bytes) -> str | None:
-    if data.startswith((b"\xfe\xff", b"\xff\xfe")) or b"\x00" in data:
-        return "only UTF-8 MARCXML is read"
-    upper = data.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
-        return "MARCXML with a DOCTYPE or ENTITY declaration is refused"
-    return None
 
 
 def _local(tag: object) -> str:

@@ -80,7 +80,7 @@ def mms_ids_from_marcxml(data: bytes) -> Iterator[SourceRecord]:
     """
     if not data.strip():
         return
-    refusal = _refusal(data)
+    refusal = marcxml_refusal(data)
     if refusal is not None:
         yield SourceRecord(1, None, refusal)
         return
@@ -192,7 +192,8 @@ def _id_entry(position: int, element: ET.Element) -> SourceRecord:
     return SourceRecord(position, None, f"record {position} has no 001")
 
 
-def _refusal(data: bytes) -> str | None:
+def marcxml_refusal(data: bytes) -> str | None:
+    """Why bytes are not read as MARCXML at all (UTF-16, NUL, DOCTYPE or ENTITY), or None."""
     if data.startswith((b"\xfe\xff", b"\xff\xfe")) or b"\x00" in data:
         return "only UTF-8 MARCXML is read"
     upper = data.upper()
