@@ -138,6 +138,14 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_running(tmp_path: Path) -> 
     for secret in (conf["webhook_secret"], conf["ftp_server"]["password"]):
         assert secret not in output
 
+    # Issues 17 and 18: the course load and its rollover e-mail, the ArchivesSpace export.
+    assert "then: Leganto course loading of 01AAA_AB: run" in output
+    assert "ROLLOVER from" in output
+    assert "e-mail to reserves@demo.example" in output
+    assert "rotation first (AS1): removed MARC_out_old.xml; renamed MARC_out.xml" in output
+    assert "FAILED: no 041" in output
+
     ports = {int(port) for port in re.findall(r"127\.0\.0\.1:(\d+)", output)}
-    assert len(ports) == 3, output  # the fake Alma, the SFTP server, the service
+    # the fake Alma, the SFTP server, the service, the fake ArchivesSpace
+    assert len(ports) == 4, output
     assert all(_refused(port) for port in ports)
