@@ -97,7 +97,6 @@ if str(REPOSITORY) not in sys.path:
     sys.path.insert(0, str(REPOSITORY))
 
 import httpx  # noqa: E402
-import uvicorn  # noqa: E402
 
 import entrypoints  # noqa: E402, F401  (its warning filters go in before asyncssh is imported)
 from adapters.alma_http.client import AlmaHttpClient  # noqa: E402
@@ -132,6 +131,7 @@ from entrypoints.aspace_wiring import (  # noqa: E402
     AspaceJobOptions,
     archivesspace_client,
 )
+from entrypoints.demo.servers import http_server  # noqa: E402
 from entrypoints.workflow_entries import read_config  # noqa: E402
 
 AB, KEY, RATE = "01AAA_AB", "ab-example-key", 25
@@ -208,31 +208,6 @@ def make_data(sizes: Sizes) -> Data:
 
 
 # ---- the fakes ---------------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """`app` under uvicorn on 127.0.0.1 on a listening socket made with ``IPPROTO_TCP``, so that
-    asyncio sets ``TCP_NODELAY`` on its connections (as bench/course_loading.py's `serve`)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    listener.setblocking(False)
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        async with asyncio.timeout(15):
-            while not server.started:
-                if task.done():
-                    await task
-                    raise RuntimeError("the fake Alma did not start")
-                await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        listener.close()
 
 
 def free_port() -> int:
@@ -935,7 +910,7 @@ async def bench(sizes: Sizes, latency: float, alma_latency: float, second: int) 
     try:
         async with (
             fake_archivesspace(sizes.resources, latency) as aspace,
-            serve(app) as alma_url,
+            http_server(app) as alma_url,
         ):
             runs = [
                 await measure(concurrency, alma, aspace, alma_url) for concurrency in (None, second)

@@ -90,13 +90,12 @@ import json
 import platform
 import random
 import resource
-import socket
 import sqlite3
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -107,7 +106,6 @@ REPOSITORY = SCRIPT.parent.parent
 if str(REPOSITORY) not in sys.path:
     sys.path.insert(0, str(REPOSITORY))
 
-import uvicorn  # noqa: E402
 
 import entrypoints  # noqa: E402, F401  (its warning filters go in before asyncssh is imported)
 from adapters.alma_http.client import AlmaHttpClient  # noqa: E402
@@ -134,6 +132,7 @@ from entrypoints.courses_wiring import (  # noqa: E402
     CourseJobOptions,
     CoursesJob,
 )
+from entrypoints.demo.servers import http_server  # noqa: E402
 from entrypoints.workflow_entries import read_config  # noqa: E402
 
 AB, KEY, RATE = "01AAA_AB", "ab-example-key", 25
@@ -530,32 +529,6 @@ def write_cem(
 
 
 # ---- the fake Alma, served ---------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """`app` under uvicorn on 127.0.0.1 on a listening socket made with ``IPPROTO_TCP``, so that
-    asyncio sets ``TCP_NODELAY`` on its connections (as bench/oclc_merge.py's `serve`: without
-    it each answer waits some 40 ms for the client's delayed ACK)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    listener.setblocking(False)
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        async with asyncio.timeout(15):
-            while not server.started:
-                if task.done():
-                    await task
-                    raise RuntimeError("the fake Alma did not start")
-                await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        listener.close()
 
 
 # ---- the child: one measured run ---------------------------------------------------------------
@@ -1109,7 +1082,7 @@ async def bench(sizes: Sizes, latency: float) -> bool:
         gc.collect()
         gc.freeze()  # the fake's state and the generated data out of the collector
         try:
-            async with serve(app) as url:
+            async with http_server(app) as url:
                 config = write_config(folder, url)
                 runs = [
                     await measure(workflow, state, config, folder, generated.cem)

@@ -34,10 +34,10 @@ fake's own paging and rendering), as Alma does for a prompted report.
 
 **The run.** The fake Alma runs under uvicorn on 127.0.0.1 in this process (its state and the
 generated data are frozen out of the collector, `gc.freeze`), with Alma's threshold of 25 calls
-a second. It listens on a socket of its own (`serve`), not `entrypoints.demo.servers`': that
-one's listening socket is made without ``IPPROTO_TCP``, so asyncio leaves Nagle on for its
-connections and every answer waits about 40 ms for the client's delayed ACK (43 ms against
-0.9 ms for a bare Starlette answer here), which alone would make 1,100 Analytics calls last
+a second. It is served by `entrypoints.demo.servers.http_server`, whose listening socket is
+made with ``IPPROTO_TCP`` so that asyncio turns Nagle off for its connections: otherwise every
+answer waits about 40 ms for the client's delayed ACK (43 ms against 0.9 ms for a bare Starlette
+answer here), which alone would make 1,100 Analytics calls last
 50 s. The run is a child process (this script with a hidden ``--child`` flag, started with
 `asyncio.create_subprocess_exec`): the options are those `almabridge run oclc-sync --config F
 --report CEF.txt --report UWO.txt --analytics-institution 01AAA_AB` stores, the workflow is the
@@ -78,7 +78,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
 import gc
 import hashlib
@@ -88,7 +87,6 @@ import platform
 import random
 import re
 import resource
-import socket
 import sqlite3
 import statistics
 import sys
@@ -96,7 +94,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,7 +105,6 @@ REPOSITORY = SCRIPT.parent.parent
 if str(REPOSITORY) not in sys.path:
     sys.path.insert(0, str(REPOSITORY))
 
-import uvicorn  # noqa: E402
 
 import entrypoints  # noqa: E402, F401  (its warning filters go in before asyncssh is imported)
 from adapters.fake_alma import (  # noqa: E402
@@ -127,6 +124,7 @@ from application.shared.workflow_settings import (  # noqa: E402
     OCUL_INSTITUTIONS,
 )
 from domain.oclc.doublecheck import HEADINGS  # noqa: E402
+from entrypoints.demo.servers import http_server  # noqa: E402
 from entrypoints.oclc_wiring import OCLC_SYNC_ENTRY  # noqa: E402
 from entrypoints.workflow_entries import read_config  # noqa: E402
 
@@ -363,34 +361,6 @@ class FilteringAnalytics:
         return urlencode([(k, path if k == "path" else v) for k, v in params])
 
 
-@contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """`app` under uvicorn on 127.0.0.1, as `entrypoints.demo.servers.http_server` serves it,
-    but on a listening socket made with ``IPPROTO_TCP``: asyncio sets ``TCP_NODELAY`` only on
-    connections whose socket says so, and without it each answer (headers, then body) waits
-    for the client's delayed ACK, some 40 ms a call, which would be most of the Analytics
-    phase's time."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    listener.setblocking(False)
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        async with asyncio.timeout(15):
-            while not server.started:
-                if task.done():
-                    await task
-                    raise RuntimeError("the fake Alma did not start")
-                await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        listener.close()
-
-
 # ---- the child: the measured run ---------------------------------------------------------------
 
 
@@ -557,7 +527,7 @@ async def measure(generated: Generated, folder: Path, profile: str) -> Figures:
     await upgrade(ledger_url(folder))
     gc.collect()
     gc.freeze()  # the fake's state and the generated rows out of the collector
-    async with serve(app) as url:
+    async with http_server(app) as url:
         config = write_config(folder, url)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
