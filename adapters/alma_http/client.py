@@ -18,6 +18,11 @@ them. Per failure of such a write:
   (refused before Alma took the call on): not applied, retried as any call;
 * 429 per-second: refused by the API gateway before Alma took the call on, retried after a pause.
 
+A per-second 429 is not a failure of the call but Alma's window being full (A3, A4): the call is
+sent again once the window moves on without counting against `attempts`, which bound the real
+failures (5xx, timeouts, resets), only against the budget. Otherwise a burst of refusals from a
+busy window would spend a call's attempts before one 5xx more ended it.
+
 The caller (`ScfCatalog`) looks for the record after an `AlmaOutcomeUnknown` and creates again
 only when it is absent; that look-then-create is the only repetition of such a write, so there is
 still one retry layer per call (A3). Every other call keeps the rules above unchanged.
@@ -25,6 +30,7 @@ still one retry layer per call (A3). Every other call keeps the rules above unch
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -148,6 +154,8 @@ class AlmaHttpClient:
         query = {k: _query_value(v) for k, v in (params or {}).items()}
         url = alma_path(path)
         about = dict(subject or {})
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._retry.budget_seconds
 
         async for attempt in stamina.retry_context(
             on=_is_transient,
@@ -160,25 +168,31 @@ class AlmaHttpClient:
             with attempt:
                 if attempt.num > 1:
                     self.retries += 1
-                request = self._http.build_request(
-                    method,
-                    url,
-                    params=query,
-                    json=json_body if xml_body is None else None,
-                    content=content,
-                    headers=headers,
-                )
-                response = await self._send(
-                    request, throttle, institution, operation, about, repeat_safe=repeat_safe
-                )
-                if response.is_success:
-                    return response
-                error = _error_from(
-                    response, institution, operation, about, repeat_safe=repeat_safe
-                )
-                if isinstance(error, RateLimited):
+                while True:
+                    request = self._http.build_request(
+                        method,
+                        url,
+                        params=query,
+                        json=json_body if xml_body is None else None,
+                        content=content,
+                        headers=headers,
+                    )
+                    response = await self._send(
+                        request, throttle, institution, operation, about, repeat_safe=repeat_safe
+                    )
+                    if response.is_success:
+                        return response
+                    error = _error_from(
+                        response, institution, operation, about, repeat_safe=repeat_safe
+                    )
+                    if not isinstance(error, RateLimited):
+                        raise error
                     await throttle.pause(self._retry.rate_limit_pause)
-                raise error
+                    if loop.time() >= deadline:
+                        raise error
+                    # Refused before Alma took the call on: sent again after the pause without
+                    # spending one of the attempts, which are for failures (module text).
+                    self.retries += 1
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     async def _send(

@@ -29,7 +29,7 @@ import pytest
 import uvicorn
 from dependency_injector import providers
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -224,9 +224,22 @@ def sign_in(driver: WebDriver, served: Served, token: str) -> None:
     assert label.text == "Admin token"
     field.clear()
     field.send_keys(token)
-    old = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("window.almabridgeSignIn = 'before';")
     driver.find_element(By.CSS_SELECTOR, "form.login-form button[type=submit]").click()
-    wait(driver).until(ec.staleness_of(old))
+    wait(driver).until(answered_the_form)
+
+
+def answered_the_form(driver: WebDriver) -> bool:
+    """Whether the form's answer replaced the page: the mark set on the old document is gone.
+
+    Not `staleness_of` on the old `<html>`: while Chromium swaps the documents, asking about the
+    old node may fail with "Node with given id does not belong to the document" instead of a
+    stale reference (CI, 2026-12-06); asking the page itself fails only while there is none.
+    """
+    try:
+        return driver.execute_script("return window.almabridgeSignIn === undefined;") is True
+    except WebDriverException:
+        return False  # between the two documents: ask again
 
 
 def text_of(element: WebElement) -> str:

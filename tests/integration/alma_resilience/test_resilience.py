@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from adapters.fake_alma.app import create_fake_alma_app
 from adapters.fake_alma.faults import FaultConfig, FaultInjector
 from adapters.fake_alma.seed import state_from_file
 from adapters.fake_alma.state import FakeAlmaState
-from application.shared.alma import AlmaError, AlmaOutcomeUnknown
+from application.shared.alma import AlmaError, AlmaOutcomeUnknown, RateLimited
 from application.shared.connections import Secret
 from entrypoints.demo.servers import http_server
 from tests.reliability.support import LateResets
@@ -71,6 +72,49 @@ async def test_A3_a_burst_of_per_second_429s_is_waited_out_and_retried() -> None
     assert libraries
     assert client.throttle("01AAA_AB").rate_limited_responses == 3
     assert [c.status for c in state.call_log.records()] == [429, 429, 429, 200]
+
+
+async def test_A3_per_second_429s_do_not_spend_the_attempts_kept_for_failures() -> None:
+    """A storm's 429 burst filled a call's attempts before its 502s ended it (CI, 2026-12-06):
+    a 429 is Alma's window being full, so only the budget bounds it; 3 attempts still allow
+    2 failures after 6 refusals."""
+    state = state_from_file()
+    faults = FaultInjector(FaultConfig(), seed=1)
+    faults.fail_next(3, kind="per_second", institution="01AAA_AB")
+    faults.fail_next(1, kind="error", status=502, institution="01AAA_AB")
+    faults.fail_next(3, kind="per_second", institution="01AAA_AB")
+    faults.fail_next(1, kind="error", status=503, institution="01AAA_AB")
+    app = create_fake_alma_app(state, faults)
+    client = AlmaHttpClient(
+        "http://fake-alma",
+        rate_per_second=1000,
+        retry=replace(PATIENT, attempts=3),
+        transport=httpx.ASGITransport(app=app),
+    )
+    gateway = HttpAlmaGateway(client, "01AAA_AB", Secret(AB_KEY))
+    libraries = await gateway.libraries()
+    await client.aclose()
+    assert libraries
+    statuses = [c.status for c in state.call_log.records()]
+    assert statuses == [429, 429, 429, 502, 429, 429, 429, 503, 200]
+
+
+async def test_A3_per_second_429s_end_when_the_budget_is_spent() -> None:
+    state = state_from_file()
+    faults = FaultInjector(FaultConfig(), seed=1)
+    faults.fail_next(1000, kind="per_second", institution="01AAA_AB")
+    app = create_fake_alma_app(state, faults)
+    client = AlmaHttpClient(
+        "http://fake-alma",
+        rate_per_second=1000,
+        retry=replace(PATIENT, attempts=2, budget_seconds=0.3, rate_limit_pause=0.01),
+        transport=httpx.ASGITransport(app=app),
+    )
+    gateway = HttpAlmaGateway(client, "01AAA_AB", Secret(AB_KEY))
+    with pytest.raises(RateLimited):
+        await gateway.libraries()
+    await client.aclose()
+    assert 2 < len(state.call_log.records()) < 1000
 
 
 def _most_starts_in_any_second(times: list[float]) -> int:
