@@ -19,7 +19,7 @@ from application.scf.circulation.carry_back import Circulation
 from application.scf.circulation.records import CirculationRecorder
 from application.scf.file_batches import FileBatches
 from application.scf.inbox.handlers import BridgeHandlers
-from application.scf.items.institution_locks import InstitutionLocks
+from application.scf.institution_locks import InstitutionLocks
 from application.scf.items.item_now import ItemNow
 from application.scf.items.item_sync import ItemSync
 from application.scf.items.transit_loans import LoanRetry

@@ -17,6 +17,15 @@ READ_ONLY = "almabridge_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
+"""PostgreSQL connections kept, and opened beyond them at busy times. A member webhook in flight
+holds up to three advisory locks, each on a connection of its own (its member shared, its
+barcode, an SCF bib being created: W7), and needs one more for its unit of work; with a worker's
+five messages, lease renewals and the web endpoint beside them, SQLAlchemy's 5 + 10 could run
+out, and holders waiting for a connection would wait on each other."""
+
+
 def create_ledger_engine(url: str | None) -> AsyncEngine:
     """An async engine for a configured ledger URL (see database_url), ready for the ledger."""
     async_url = async_database_url(url)
@@ -25,7 +34,9 @@ def create_ledger_engine(url: str | None) -> AsyncEngine:
         _serialize_sqlite_writers(engine)
         return engine
     # A server restart or failover leaves dead pooled connections; test each before use.
-    return create_async_engine(async_url, pool_pre_ping=True)
+    return create_async_engine(
+        async_url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+    )
 
 
 def _serialize_sqlite_writers(engine: AsyncEngine) -> None:

@@ -319,6 +319,12 @@ class Ledger(Protocol):
         released when the holder dies. Within one process the callers' own locks exclude."""
         ...
 
+    def shared(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Held alongside the other sharers of `name`, never while a process holds it
+        `exclusive` (waits meanwhile); released when the holder dies. A member's webhooks share
+        what its file sync holds exclusive (W7)."""
+        ...
+
     def try_exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
         """Hold `name` for the block if no one else does (yields True), else yield False at
         once: the `JobRunner`'s one run of a workflow at a time (B1, `WorkflowLock`)."""
@@ -328,8 +334,12 @@ class Ledger(Protocol):
         """A new unit of work, to be entered with `async with`."""
         ...
 
-    async def claim_inbox(self, owner: str, lease: timedelta, limit: int) -> list[InboxMessage]:
-        """Lease due pending and lease-expired messages to owner; two claims never overlap."""
+    async def claim_inbox(
+        self, owner: str, lease: timedelta, limit: int, *, waited: timedelta = timedelta(0)
+    ) -> list[InboxMessage]:
+        """Lease due pending and lease-expired messages to owner; two claims never overlap.
+        With `waited`, only messages due for at least that long: a busy worker leaves newer
+        ones to idle workers (W8)."""
         ...
 
     async def item_history(self, institution: str, barcode: str) -> ItemHistory:

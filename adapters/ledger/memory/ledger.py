@@ -109,6 +109,10 @@ class MemoryLedger:
         """Nothing to hold: a memory ledger has one process, whose own locks suffice."""
         return nullcontext()
 
+    def shared(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Nothing to hold: a memory ledger has one process, whose own locks suffice."""
+        return nullcontext()
+
     def try_exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
         """Hold `name` if no one in this process does (yields True), else yield False (B1)."""
         return self._tried_lock(name)
@@ -124,13 +128,15 @@ class MemoryLedger:
         finally:
             self._tried.discard(name)
 
-    async def claim_inbox(self, owner: str, lease: timedelta, limit: int) -> list[InboxMessage]:
+    async def claim_inbox(
+        self, owner: str, lease: timedelta, limit: int, *, waited: timedelta = timedelta(0)
+    ) -> list[InboxMessage]:
         """Lease due pending and lease-expired messages to owner; two claims never overlap."""
         async with self.writer_lock:
             now = utc(self.clock.now(), "clock")
             state = self.state.snapshot()
             due = sorted(
-                (message for message in state.inbox.values() if _claimable(message, now)),
+                (message for message in state.inbox.values() if _claimable(message, now - waited)),
                 key=lambda message: (message.available_at, message.id),
             )[: max(limit, 0)]
             claimed = [

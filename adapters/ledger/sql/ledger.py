@@ -123,6 +123,11 @@ class SqlLedger:
         """Held by one process sharing this ledger at a time (PostgreSQL advisory lock)."""
         return held(self._engine, name)
 
+    def shared(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Held beside other sharers, never with an exclusive holder (PostgreSQL advisory
+        lock in shared mode)."""
+        return held(self._engine, name, shared=True)
+
     def try_exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
         """Hold `name` if no one else does (yields True), else yield False at once (B1)."""
         return tried(self._engine, name, self._tried)
@@ -131,17 +136,20 @@ class SqlLedger:
         """A new unit of work, to be entered with `async with`."""
         return SqlUnitOfWork(self._engine, self._clock)
 
-    async def claim_inbox(self, owner: str, lease: timedelta, limit: int) -> list[InboxMessage]:
+    async def claim_inbox(
+        self, owner: str, lease: timedelta, limit: int, *, waited: timedelta = timedelta(0)
+    ) -> list[InboxMessage]:
         """Lease due pending and lease-expired messages to owner; two claims never overlap."""
         now = self._clock.now()
+        due_by = now - waited
         due = or_(
             and_(
                 inbox_messages.c.status == InboxStatus.PENDING.value,
-                inbox_messages.c.available_at <= now,
+                inbox_messages.c.available_at <= due_by,
             ),
             and_(
                 inbox_messages.c.status == InboxStatus.PROCESSING.value,
-                inbox_messages.c.lease_until <= now,
+                inbox_messages.c.lease_until <= due_by,
             ),
         )
         # PostgreSQL: rows another claimer has locked are skipped, not waited for. SQLite drops

@@ -20,17 +20,24 @@ NAMESPACE = 0x616C6D62
 
 
 @asynccontextmanager
-async def held(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
-    """Hold the lock called `name` for the block, waiting while another process holds it."""
+async def held(engine: AsyncEngine, name: str, *, shared: bool = False) -> AsyncIterator[None]:
+    """Hold the lock called `name` for the block, waiting while another process holds it; with
+    `shared`, beside other shared holders and never beside an exclusive one. PostgreSQL queues
+    a shared request behind a waiting exclusive one, so sharers never starve a sync."""
     if engine.dialect.name != "postgresql":
         yield
         return
+    mode = "_shared" if shared else ""
     keys = {"namespace": NAMESPACE, "name": name}
     async with engine.connect() as conn:
-        await conn.execute(text("SELECT pg_advisory_lock(:namespace, hashtext(:name))"), keys)
+        await conn.execute(
+            text(f"SELECT pg_advisory_lock{mode}(:namespace, hashtext(:name))"), keys
+        )
         await conn.commit()
         try:
             yield
         finally:
-            await conn.execute(text("SELECT pg_advisory_unlock(:namespace, hashtext(:name))"), keys)
+            await conn.execute(
+                text(f"SELECT pg_advisory_unlock{mode}(:namespace, hashtext(:name))"), keys
+            )
             await conn.commit()

@@ -10,11 +10,11 @@ Per message:
    its last error once `max_attempts` claims have failed, again with one event.
 
 Claiming (`run_forever`). Several workers may share one inbox (`serve` and `almabridge worker`
-on PostgreSQL), so a worker takes ONE message per claim and leaves the rest to the others: an
-idle worker looks for work every `poll_interval`, and again at once when its last message ends;
-a busy one (up to `batch` messages at once) claims its next message only `busy_poll_interval`
-after its last claim, so an idle worker, polling more often, takes a waiting message first.
-(`run_once` claims a whole batch at once: it drains the inbox in tests and tools.)
+on PostgreSQL), so a worker takes ONE message per claim and leaves the rest to the others. Up to
+`batch` messages run at once. A worker with a long message in hand (a sync) takes only messages
+that idle workers left waiting; one with only short ones (a member's record, W6, W7) claims the
+next at once, so that webhooks are handled as they arrive (`claiming`). (`run_once` claims a
+whole batch at once: it drains the inbox in tests and tools.)
 
 Leases (W8, docs/adr/0003-inbox-leases.md). A claimed message is leased, and the lease renewed
 while its handler runs; the handler is cancelled once the lease is lost or may have run out, and a
@@ -33,6 +33,7 @@ from typing import Protocol
 
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
+from application.scf.inbox.claiming import BUSY_GRACE_FACTOR, runs_long
 from application.scf.inbox.dispatch import dispatch, institution_of
 from application.scf.inbox.finishing import MessageFinishing
 from application.scf.inbox.handlers import RetryBackoff, WebhookHandlers
@@ -53,10 +54,6 @@ from domain.scf.webhooks import WebhookEvent, classify_webhook
 __all__ = ["InboxWorker", "RetryBackoff"]
 
 log = logging.getLogger(__name__)
-
-BUSY_POLL_FACTOR = 3.0
-"""A busy worker claims its next message busy_poll_interval = this × poll_interval after its
-last claim: an idle worker sharing the inbox takes a waiting message first."""
 
 
 @dataclass
@@ -153,29 +150,36 @@ class InboxWorker:
         stop: asyncio.Event,
         *,
         poll_interval: float = 1.0,
-        busy_poll_interval: float | None = None,
+        busy_grace: float | None = None,
         restart_when: Callable[[], bool] | None = None,
     ) -> None:
         """Claim and process messages, one claim at a time, until stop is set (or
         restart_when() says so); then finish the messages in hand and return.
 
-        Up to `batch` messages run at once. Idle, the worker looks for work every
-        poll_interval and as soon as its last message ends; busy, every busy_poll_interval
-        (BUSY_POLL_FACTOR × poll_interval by default), so that idle workers sharing the inbox
-        go first. A claim that failed (the database unreachable) is tried again a
-        poll_interval later. Every wait is on stop too, so stopping is immediate.
+        Up to `batch` messages run at once (`claiming`). With nothing long in hand, the worker
+        claims again at once after a claim that found a message, and as soon as a message ends;
+        else it looks for work every poll_interval. With a long message in hand it takes only
+        messages due for busy_grace (BUSY_GRACE_FACTOR × poll_interval by default), so that
+        idle workers sharing the inbox go first. A claim that failed (the database unreachable)
+        is tried again a poll_interval later. Every wait is on stop too, so stopping is
+        immediate.
         """
-        if busy_poll_interval is None:
-            busy_poll_interval = BUSY_POLL_FACTOR * poll_interval
+        if busy_grace is None:
+            busy_grace = BUSY_GRACE_FACTOR * poll_interval
         loop = asyncio.get_running_loop()
         running: set[asyncio.Task[None]] = set()
+        long: set[asyncio.Task[None]] = set()
         stopping = asyncio.create_task(stop.wait())
         next_claim = loop.time()
         try:
             while not stop.is_set() and not (restart_when is not None and restart_when()):
                 if len(running) < self._batch and loop.time() >= next_claim:
-                    running |= await self._claim_one()
-                    next_claim = loop.time() + (busy_poll_interval if running else poll_interval)
+                    waited = timedelta(seconds=busy_grace if long else 0.0)
+                    started, started_long = await self._claim_one(waited)
+                    running |= started
+                    long |= started_long
+                    again = started and not long  # more may be waiting: look at once
+                    next_claim = loop.time() + (0.0 if again else poll_interval)
                     continue
                 timeout = None if len(running) >= self._batch else next_claim - loop.time()
                 done, _ = await asyncio.wait(
@@ -187,8 +191,9 @@ class InboxWorker:
                 for task in ended:
                     self._report(task)
                 running -= ended
-                if ended and not running:
-                    next_claim = loop.time()  # idle again: look for work at once
+                long -= ended
+                if ended:
+                    next_claim = loop.time()  # a slot is free: look for work at once
         except asyncio.CancelledError:
             for task in running:  # a hard shutdown: each message is handed back
                 task.cancel()
@@ -199,21 +204,29 @@ class InboxWorker:
                 if isinstance(result, Exception):
                     self._unfinished(result)
 
-    async def _claim_one(self) -> set[asyncio.Task[None]]:
-        """Claim one due message and start processing it; the task, if any."""
+    async def _claim_one(
+        self, waited: timedelta
+    ) -> tuple[set[asyncio.Task[None]], set[asyncio.Task[None]]]:
+        """Claim one message due for `waited` and start processing it: the task, if any, and
+        the same again if the message runs long (`claiming`)."""
         self._leases.beat()
         claimed_at = asyncio.get_running_loop().time()
         try:
-            messages = await self._ledger.claim_inbox(self.owner, self._lease, 1)
+            messages = await self._ledger.claim_inbox(self.owner, self._lease, 1, waited=waited)
         except Exception:
             log.exception("inbox worker %s: claiming failed; trying again", self.owner)
-            return set()
-        return {
-            asyncio.create_task(
+            return set(), set()
+        started: set[asyncio.Task[None]] = set()
+        started_long: set[asyncio.Task[None]] = set()
+        consortium = self._consortium()
+        for message in messages:
+            task = asyncio.create_task(
                 self._process(message, claimed_at), name=f"inbox message {message.id}"
             )
-            for message in messages
-        }
+            started.add(task)
+            if runs_long(message.body, consortium):
+                started_long.add(task)
+        return started, started_long
 
     def _report(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and (failure := task.exception()) is not None:

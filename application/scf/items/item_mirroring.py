@@ -43,7 +43,7 @@ from application.scf.items.item_plans import (
 )
 from application.scf.items.item_writes import MirrorWrites
 from application.scf.items.mirror_creation import MirrorCreation
-from application.scf.items.scf_catalog import ScfCatalog
+from application.scf.items.scf_catalog import CreationGuard, ScfCatalog
 from application.scf.items.transit_loans import TransitLoans
 from application.shared.alma import AlmaItem, ItemNotFound
 from application.shared.ledger_records import MirroredItem, MirrorState
@@ -70,12 +70,14 @@ def mirroring_for(
     loans: TransitLoans,
     *,
     dry_run: bool = False,
+    guard: CreationGuard | None = None,
 ) -> ItemMirroring:
     """The items sync's mirroring of one member, over the SCF's and the member's gateways;
-    reconciliation repairs through the very same object (issue 7)."""
+    reconciliation repairs through the very same object (issue 7). `guard` keeps SCF bib and
+    holding creations single among batches running at once (a member's webhooks, W7)."""
     remote_storage = consortium.remote_storage
     scf = alma.gateway(remote_storage.institution)
-    catalog = ScfCatalog(scf, remote_storage)
+    catalog = ScfCatalog(scf, remote_storage, guard=guard)
     return ItemMirroring(
         institution=institution,
         consortium=consortium,

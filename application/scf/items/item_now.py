@@ -10,21 +10,28 @@ so the nightly publishing file's copy of the change finds the I11 fingerprint it
 no SCF call. The member's bib is read only when I7 creates the SCF bib.
 
 An item neither in remote storage nor mirrored is recorded as skipped without any SCF call.
-The work holds the institution's items-sync lock (in this process and across the processes
-sharing the ledger), so it never interleaves with a file sync of the same member. Every outcome
-is recorded as the sync records it (I13), with `via: webhook`.
+Every outcome is recorded as the sync records it (I13), with `via: webhook`.
+
+Locks (in this process and across the processes sharing the ledger): a member's webhooks share
+its items-sync lock, so they run beside each other and never beside its file sync, which holds
+it alone; each holds its barcode alone (a create and an update of one item run one after the
+other, and each sees what the other did); and an SCF bib or holding is found or created by one
+webhook at a time (`CreationGuard`), so items of one new bib arriving together make it once.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
 from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
-from application.scf.items.institution_locks import (
+from application.scf.institution_locks import (
     ITEM_SYNC_LOCKS,
     InstitutionLocks,
+    item_record_lock,
     items_sync_lock,
 )
 from application.scf.items.item_mirroring import mirroring_for
@@ -86,9 +93,14 @@ class ItemNow:
 
     async def changed(self, event: ItemChanged) -> ItemNowResult:
         """Mirror the state Alma has now of the item the webhook names."""
-        code = event.institution
+        code, barcode = event.institution, event.barcode
         with recorded_via(WEBHOOK):
-            async with self._locks.hold(code), self._ledger.exclusive(items_sync_lock(code)):
+            async with (
+                self._locks.share(code),
+                self._ledger.shared(items_sync_lock(code)),
+                self._locks.one_at_a_time(code, barcode),
+                self._ledger.exclusive(item_record_lock(code, barcode)),
+            ):
                 return await self._mirror(event)
 
     async def _mirror(self, event: ItemChanged) -> ItemNowResult:
@@ -109,7 +121,12 @@ class ItemNow:
             self._alma.gateway(remote_storage.institution), remote_storage, self._loan_retry
         )
         mirroring = mirroring_for(
-            self._alma, self._ledger, self._consortium, event.institution, loans
+            self._alma,
+            self._ledger,
+            self._consortium,
+            event.institution,
+            loans,
+            guard=_Creations(self._ledger, self._locks, remote_storage.institution),
         )
         try:
             plan = await mirroring.plan(item)
@@ -151,6 +168,24 @@ class ItemNow:
             )
             await uow.commit()
         return ItemNowResult(event.institution, event.barcode, ItemResult.SKIPPED, reason)
+
+
+class _Creations:
+    """The SCF's bibs and holdings found or created by one webhook at a time: of any member,
+    since members share the SCF bib of an NZ record (`CreationGuard`)."""
+
+    def __init__(self, ledger: Ledger, locks: InstitutionLocks, scf: str) -> None:
+        self._ledger = ledger
+        self._locks = locks
+        self._scf = scf
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        async with (
+            self._locks.one_at_a_time(self._scf, key),
+            self._ledger.exclusive(item_record_lock(self._scf, key)),
+        ):
+            yield
 
 
 async def _item_or_none(member: AlmaGateway, barcode: str) -> AlmaItem | None:

@@ -29,7 +29,7 @@ from application.ports.alma.gateway import AlmaDirectory
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
 from application.ports.transfer import FileTransfer
-from application.scf.items.institution_locks import (
+from application.scf.institution_locks import (
     ITEM_SYNC_LOCKS,
     InstitutionLocks,
     items_sync_lock,

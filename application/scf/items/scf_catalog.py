@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol, TypeVar
@@ -96,15 +97,36 @@ class ScfCatalogAlma(CatalogPort, ConfPort, ItemsPort, Protocol):
     """What the SCF side of a batch calls: bibs, holdings, the SCF's locations and its items."""
 
 
+class CreationGuard(Protocol):
+    """Held around each find-or-create of an SCF bib or holding, when other batches may create
+    the same one at once: a member's webhooks each run their own catalog (W7)."""
+
+    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
+        """One holder of `key` (a bib's key, a bib's holdings) at a time, for the block."""
+        ...
+
+
+class _Alone:
+    """No other batch to keep out: a file sync has the member to itself (I1)."""
+
+    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
+        return nullcontext()
+
+
 class ScfCatalog:
     """Per-batch, single-flight find-or-create of SCF bibs and holdings for one member."""
 
     def __init__(
-        self, scf: ScfCatalogAlma, remote_storage: RemoteStorage, retry: CreateRetry | None = None
+        self,
+        scf: ScfCatalogAlma,
+        remote_storage: RemoteStorage,
+        retry: CreateRetry | None = None,
+        guard: CreationGuard | None = None,
     ) -> None:
         self._scf = scf
         self._rs = remote_storage
         self._retry = retry or CreateRetry()
+        self._guard = guard or _Alone()
         self._bibs: BoundedCache[BibKey, tuple[str, ...]] = BoundedCache(CACHED_BIBS)
         self._bib_locks: KeyedLocks[BibKey] = KeyedLocks()
         self._doubted_bibs: set[BibKey] = set()
@@ -149,7 +171,7 @@ class ScfCatalog:
     async def bib_for(self, item: PublishedItem) -> str:
         """The SCF bib to mirror into: the first found, else a new one, created once (I7)."""
         key = BibKey.of(item)
-        async with self._bib_locks.hold(key):
+        async with self._bib_locks.hold(key), self._guard.hold(f"bib {key.kind} {key.value}"):
             found = await self._bibs_of(key)
             if not found:
                 found = (await self._create_bib(key, item),)
@@ -248,7 +270,7 @@ class ScfCatalog:
         """The holding at the resolved library and location, created once per (bib, location)."""
         # One lock per bib, stricter than per (bib, location): the bib's holdings are listed once
         # and two locations of one bib never race on that list.
-        async with self._holding_locks.hold(mms_id):
+        async with self._holding_locks.hold(mms_id), self._guard.hold(f"holdings of {mms_id}"):
             holdings = await self._holdings_of(mms_id)
             found = _matching(holdings, resolved)
             if found is not None:

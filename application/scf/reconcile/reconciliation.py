@@ -36,7 +36,7 @@ from pathlib import Path
 from application.ports.alma.gateway import AlmaDirectory
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
-from application.scf.items.institution_locks import (
+from application.scf.institution_locks import (
     ITEM_SYNC_LOCKS,
     InstitutionLocks,
     items_sync_lock,

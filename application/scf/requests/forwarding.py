@@ -31,7 +31,8 @@ outcome failed when the run stopped short on a spent quota.
 
 Requests are handled one at a time in file order: a requests file holds a few hundred requests at
 most, each needs a handful of calls, and the institution's rate limiter is the bound anyway.
-One run per institution at a time per `RequestForwarding` (keep one per bridge).
+One run per institution at a time per `RequestForwarding` (keep one per bridge); the member's
+webhooks (`forward_now`, W6) run beside each other but never beside a run.
 
 The files of a run are processed in `file_processing`, its in-run retries are `transient_retry`'s
 and the dry run is `dry_run`'s.
@@ -39,7 +40,6 @@ and the dry run is `dry_run`'s.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -48,6 +48,7 @@ from application.ports.alma.gateway import AlmaDirectory
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
 from application.ports.transfer import FileTransfer
+from application.scf.institution_locks import InstitutionLocks
 from application.scf.library_names import LibraryNames
 from application.scf.ports import FailureReports, RequestFiles
 from application.scf.requests.dry_run import preview_run
@@ -123,7 +124,7 @@ class RequestForwarding:
         self._file_processing = RequestFileProcessing(
             ledger, request_files, self._processor, self._retry
         )
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks = InstitutionLocks()
 
     def _batches(self, institution: str) -> RequestFileBatches:
         return RequestFileBatches(
@@ -135,14 +136,11 @@ class RequestForwarding:
             TransferKind.REQUESTS,
         )
 
-    def _lock(self, institution: str) -> asyncio.Lock:
-        return self._locks.setdefault(institution.casefold(), asyncio.Lock())
-
     async def run(self, institution: str, *, dry_run: bool = False) -> ForwardingSummary:
         """Process the institution's request files: one requests `JOB_END` (R1)."""
         if dry_run:
             return await self._dry_run(institution)
-        async with self._lock(institution):
+        async with self._locks.hold(institution):
             summary = ForwardingSummary(institution)
             batches = self._batches(institution)
             files = await batches.claim_all()
@@ -154,7 +152,7 @@ class RequestForwarding:
 
     async def retry_waiting(self, institution: str) -> ForwardingSummary:
         """After the institution's items sync: retry waiting requests and open files (R7)."""
-        async with self._lock(institution):
+        async with self._locks.hold(institution):
             summary = ForwardingSummary(institution)
             async with self._ledger.unit_of_work() as uow:
                 waiting = await uow.requests.list_waiting(institution)
@@ -177,15 +175,18 @@ class RequestForwarding:
             return summary
 
     async def forward_now(self, institution: str, request: RemoteStorageRequest) -> RequestOutcome:
-        """One request read from the member's Alma instead of a file (W6): R3–R7 as for a file's,
-        under the institution's lock, so it never interleaves with a requests sync; R6 makes the
-        export's later copy of it a no-op."""
-        async with self._lock(institution):
+        """One request read from the member's Alma instead of a file (W6): R3–R7 as for a file's.
+        Beside the member's other webhooks, one at a time per request, never beside a requests
+        sync (which holds the member alone); R6 makes the export's later copy of it a no-op."""
+        async with (
+            self._locks.share(institution),
+            self._locks.one_at_a_time(institution, f"request {request.request_id}"),
+        ):
             return await self._processor.from_file(institution, request, None, malformed=False)
 
     async def replay(self, institution: str, request_id: str) -> RequestOutcome | None:
         """Retry one failed or waiting request from its ledger data; None when never seen."""
-        async with self._lock(institution):
+        async with self._locks.hold(institution):
             async with self._ledger.unit_of_work() as uow:
                 row = await uow.requests.get(institution, request_id)
             if row is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from application.ports.ledger import Ledger
 from tests.integration.ledger.support import Backend
 
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -56,6 +57,56 @@ async def test_A4_two_processes_never_hold_one_name_at_once(backend: Backend) ->
     release.set()
     await asyncio.wait_for(asyncio.gather(holder, waiter), 10)
     assert order == ["first in", "other name", "first out", "second in"]
+
+
+async def test_shared_lets_sharers_and_a_lone_holder_through(backend: Backend) -> None:
+    ledger = backend.open()
+    async with ledger.shared("items sync 01AAA_AB"), ledger.shared("items sync 01AAA_AB"):
+        pass
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_W7_webhooks_share_a_member_that_its_sync_holds_alone(backend: Backend) -> None:
+    """Two processes' webhooks work on one member at once; a sync waits for both, and a
+    webhook arriving while the sync waits goes after it (no starving the nightly file)."""
+    name = "items sync 01AAA_AB"
+    first, second, sync = backend.open(), backend.open(), backend.open()
+    order: list[str] = []
+    both_in = asyncio.Event()
+    release = asyncio.Event()
+
+    async def webhook(ledger: Ledger, label: str) -> None:
+        async with ledger.shared(name):
+            order.append(f"{label} in")
+            if order.count("first in") + order.count("second in") == 2:
+                both_in.set()
+            await release.wait()
+            order.append(f"{label} out")
+
+    async def file_sync() -> None:
+        async with sync.exclusive(name):
+            order.append("sync in")
+            await asyncio.sleep(0.2)
+            order.append("sync out")
+
+    async def late_webhook() -> None:
+        async with first.shared(name):
+            order.append("late in")
+
+    webhooks = [
+        asyncio.create_task(webhook(first, "first")),
+        asyncio.create_task(webhook(second, "second")),
+    ]
+    await asyncio.wait_for(both_in.wait(), 10)
+    syncing = asyncio.create_task(file_sync())
+    await asyncio.sleep(0.3)  # the sync is waiting now
+    late = asyncio.create_task(late_webhook())
+    await asyncio.sleep(0.3)
+    assert "sync in" not in order and "late in" not in order
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*webhooks, syncing, late), 10)
+    assert order[-3:] == ["sync in", "sync out", "late in"]
 
 
 HOLD_AND_WAIT = """

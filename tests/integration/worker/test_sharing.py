@@ -35,9 +35,9 @@ from tests.scenarios.world import AB, CD
 
 POLL = 0.05
 """The idle workers' poll interval here (1 s in the service)."""
-BUSY_POLL = 1.0
-"""A busy worker's pause between claims here (3 s in the service): well above POLL, so that on a
-loaded machine too, the idle worker is the one to look next."""
+BUSY_GRACE = 1.0
+"""How long a message waits before a busy worker takes it here (3 s in the service): well above
+POLL, so that on a loaded machine too, the idle worker is the one to look next."""
 DEADLINE = 20.0
 
 
@@ -52,15 +52,13 @@ async def running(
     workers: Sequence[InboxWorker],
     *,
     poll_interval: float = POLL,
-    busy_poll_interval: float = BUSY_POLL,
+    busy_grace: float = BUSY_GRACE,
 ) -> AsyncIterator[None]:
     """The workers' `run_forever`, stopped (and awaited) on leaving the block."""
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(
-            worker.run_forever(
-                stop, poll_interval=poll_interval, busy_poll_interval=busy_poll_interval
-            )
+            worker.run_forever(stop, poll_interval=poll_interval, busy_grace=busy_grace)
         )
         for worker in workers
     ]
@@ -160,7 +158,7 @@ async def test_alone_a_busy_worker_still_takes_the_next_message(backend: Backend
     worker = make_worker(backend.open(), gate.handlers("alone"), backend.clock, owner="alone")
     await enqueue(ledger, backend.clock, *two_members_job_ends(("1305", "1306")))
 
-    async with running([worker], busy_poll_interval=0.2):
+    async with running([worker], busy_grace=0.2):
         started = await gate.wait_started(2)  # both at once: up to `batch` run concurrently
         gate.release.set()
 
@@ -187,7 +185,7 @@ async def test_a_failed_message_is_tried_again_about_two_seconds_later(backend: 
     )
     [inbox_id] = await enqueue(ledger, backend.clock, job_end(AB, AB_PUBLISHING_JOB, "1307"))
 
-    async with running([worker], poll_interval=1.0, busy_poll_interval=3.0):
+    async with running([worker], poll_interval=1.0, busy_grace=3.0):
         await until_done(ledger, inbox_id)
 
     assert len(attempts) == 2
@@ -220,7 +218,7 @@ async def test_a_cancelled_loop_hands_every_message_in_hand_back(backend: Backen
     worker = make_worker(ledger, gate.handlers("w"), backend.clock, owner="w")
     ids = await enqueue(ledger, backend.clock, *two_members_job_ends(("1309", "1310")))
     loop = asyncio.create_task(
-        worker.run_forever(asyncio.Event(), poll_interval=POLL, busy_poll_interval=POLL)
+        worker.run_forever(asyncio.Event(), poll_interval=POLL, busy_grace=POLL)
     )
     await gate.wait_started(2)
     loop.cancel()
@@ -237,11 +235,13 @@ async def test_claiming_goes_on_after_the_database_failed_a_round(backend: Backe
     failures = {"left": 2}
     claim = ledger.claim_inbox
 
-    async def flaky_claim(owner: str, lease: timedelta, limit: int) -> list[InboxMessage]:
+    async def flaky_claim(
+        owner: str, lease: timedelta, limit: int, *, waited: timedelta = timedelta(0)
+    ) -> list[InboxMessage]:
         if failures["left"]:
             failures["left"] -= 1
             raise ConnectionError("the database went away")
-        return await claim(owner, lease, limit)
+        return await claim(owner, lease, limit, waited=waited)
 
     ledger.claim_inbox = flaky_claim  # type: ignore[method-assign]
     handlers = RecordingHandlers()
