@@ -116,6 +116,12 @@ async def _release_dead(worker: InboxWorker) -> bool:
     return True
 
 
+BATCH = 10
+"""Messages one worker runs at once. A member webhook takes some 8 Alma calls one after another
+(about 1.3 s at 150 ms a call), so keeping up with 4 webhooks a second needs more than 5 in
+flight (`bench/webhook_latency.py`); the per-institution rate limit still bounds the calls."""
+
+
 async def run_worker(
     container: Container,
     stop: asyncio.Event,
@@ -123,7 +129,7 @@ async def run_worker(
     owner: str | None = None,
     lease: timedelta | None = None,
     poll_interval: float = 1.0,
-    batch: int = 5,
+    batch: int = BATCH,
     max_attempts: int = 8,
     backoff: RetryBackoff | None = None,
 ) -> None:

@@ -20,10 +20,11 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 POOL_SIZE = 10
 POOL_OVERFLOW = 20
 """PostgreSQL connections kept, and opened beyond them at busy times. A member webhook in flight
-holds up to three advisory locks, each on a connection of its own (its member shared, its
-barcode, an SCF bib being created: W7), and needs one more for its unit of work; with a worker's
-five messages, lease renewals and the web endpoint beside them, SQLAlchemy's 5 + 10 could run
-out, and holders waiting for a connection would wait on each other."""
+holds one connection for its advisory locks (`Ledger.lock_session`: its member shared, its
+barcode, an SCF bib being created, W7) and needs one more now and then for a unit of work; with a
+worker's ten messages, lease renewals, a sync's lock and the web endpoint beside them,
+SQLAlchemy's default 5 + 10 could run out, and holders waiting for a connection would wait on
+each other."""
 
 
 def create_ledger_engine(url: str | None) -> AsyncEngine:

@@ -311,6 +311,21 @@ class LedgerUnitOfWork(Protocol):
         ...
 
 
+class HeldLocks(Protocol):
+    """The locks of one `Ledger.lock_session`; like `Ledger.exclusive`, released when the
+    holder dies. Within one process the callers' own locks exclude."""
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Held by one session of the processes sharing the ledger at a time (waits)."""
+        ...
+
+    def shared(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Held beside the other sharers of `name`, never while anyone holds it exclusive
+        (waits meanwhile; a waiting exclusive holder goes before sharers that come after it). A
+        member's webhooks share what its file sync holds exclusive (W7)."""
+        ...
+
+
 class Ledger(Protocol):
     """The ledger database: units of work, the inbox claim, and audit queries."""
 
@@ -319,10 +334,10 @@ class Ledger(Protocol):
         released when the holder dies. Within one process the callers' own locks exclude."""
         ...
 
-    def shared(self, name: str) -> AbstractAsyncContextManager[None]:
-        """Held alongside the other sharers of `name`, never while a process holds it
-        `exclusive` (waits meanwhile); released when the holder dies. A member's webhooks share
-        what its file sync holds exclusive (W7)."""
+    def lock_session(self) -> AbstractAsyncContextManager[HeldLocks]:
+        """Locks among the processes sharing this ledger, taken one after another for one
+        piece of work (a member's webhook, W6/W7) and all let go at the end: on PostgreSQL one
+        connection for all of them, however many the work takes."""
         ...
 
     def try_exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:

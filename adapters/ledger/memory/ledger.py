@@ -22,8 +22,9 @@ from adapters.ledger.memory.items import MemoryMirroredItemRepository
 from adapters.ledger.memory.requests import MemoryForwardedRequestRepository
 from adapters.ledger.memory.runs import MemoryRunRepository
 from adapters.ledger.memory.state import LedgerState, Workspace, utc
+from adapters.ledger.no_locks import NO_LOCKS
 from application.ports.clock import Clock
-from application.ports.ledger import Ledger
+from application.ports.ledger import HeldLocks, Ledger
 from application.ports.runs import WorkflowLock
 from application.shared.ledger_records import (
     DailyCount,
@@ -109,9 +110,10 @@ class MemoryLedger:
         """Nothing to hold: a memory ledger has one process, whose own locks suffice."""
         return nullcontext()
 
-    def shared(self, name: str) -> AbstractAsyncContextManager[None]:
+    @asynccontextmanager
+    async def lock_session(self) -> AsyncIterator[HeldLocks]:
         """Nothing to hold: a memory ledger has one process, whose own locks suffice."""
-        return nullcontext()
+        yield NO_LOCKS
 
     def try_exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
         """Hold `name` if no one in this process does (yields True), else yield False (B1)."""

@@ -19,14 +19,14 @@ from adapters.ledger.sql.events import SqlEventRepository
 from adapters.ledger.sql.files import SqlTransferFileRepository
 from adapters.ledger.sql.inbox import SqlInboxRepository
 from adapters.ledger.sql.items import SqlMirroredItemRepository
-from adapters.ledger.sql.locks import held
+from adapters.ledger.sql.locks import held, lock_session
 from adapters.ledger.sql.requests import SqlForwardedRequestRepository
 from adapters.ledger.sql.runs import SqlRunRepository
 from adapters.ledger.sql.support import require_aware
 from adapters.ledger.sql.try_locks import tried
 from adapters.ledger.tables import events, forwarded_requests, inbox_messages, mirrored_items
 from application.ports.clock import Clock
-from application.ports.ledger import Ledger
+from application.ports.ledger import HeldLocks, Ledger
 from application.ports.runs import WorkflowLock
 from application.shared.ledger_records import (
     DailyCount,
@@ -123,10 +123,9 @@ class SqlLedger:
         """Held by one process sharing this ledger at a time (PostgreSQL advisory lock)."""
         return held(self._engine, name)
 
-    def shared(self, name: str) -> AbstractAsyncContextManager[None]:
-        """Held beside other sharers, never with an exclusive holder (PostgreSQL advisory
-        lock in shared mode)."""
-        return held(self._engine, name, shared=True)
+    def lock_session(self) -> AbstractAsyncContextManager[HeldLocks]:
+        """Advisory locks on one connection for a piece of work (`locks.lock_session`)."""
+        return lock_session(self._engine)
 
     def try_exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
         """Hold `name` if no one else does (yields True), else yield False at once (B1)."""

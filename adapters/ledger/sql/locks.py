@@ -9,35 +9,66 @@ stays open meanwhile. An SQLite ledger belongs to one process, whose in-process 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adapters.ledger.no_locks import NO_LOCKS
+from application.ports.ledger import HeldLocks
 
 NAMESPACE = 0x616C6D62
 """The first key of almabridge's advisory locks ("almb"), apart from other applications'."""
 
 
 @asynccontextmanager
-async def held(engine: AsyncEngine, name: str, *, shared: bool = False) -> AsyncIterator[None]:
-    """Hold the lock called `name` for the block, waiting while another process holds it; with
-    `shared`, beside other shared holders and never beside an exclusive one. PostgreSQL queues
-    a shared request behind a waiting exclusive one, so sharers never starve a sync."""
+async def held(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
+    """Hold the lock called `name` for the block, waiting while another process holds it."""
     if engine.dialect.name != "postgresql":
         yield
         return
-    mode = "_shared" if shared else ""
-    keys = {"namespace": NAMESPACE, "name": name}
+    async with engine.connect() as conn, _SessionLocks(conn).exclusive(name):
+        yield
+
+
+@asynccontextmanager
+async def lock_session(engine: AsyncEngine) -> AsyncIterator[HeldLocks]:
+    """One connection whose advisory locks a piece of work takes one after another; closing it
+    lets go of any left (a cancelled holder's too)."""
+    if engine.dialect.name != "postgresql":
+        yield NO_LOCKS
+        return
     async with engine.connect() as conn:
-        await conn.execute(
-            text(f"SELECT pg_advisory_lock{mode}(:namespace, hashtext(:name))"), keys
-        )
-        await conn.commit()
+        yield _SessionLocks(conn)
+
+
+class _SessionLocks:
+    """Session-level advisory locks on one connection. Statements on it go one at a time: a
+    connection runs one statement at once, whichever task of the work sends it."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._statements = asyncio.Lock()
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        return self._held(name, "")
+
+    def shared(self, name: str) -> AbstractAsyncContextManager[None]:
+        # PostgreSQL queues a shared request behind a waiting exclusive one: no starving a sync.
+        return self._held(name, "_shared")
+
+    @asynccontextmanager
+    async def _held(self, name: str, mode: str) -> AsyncIterator[None]:
+        keys = {"namespace": NAMESPACE, "name": name}
+        await self._run(f"SELECT pg_advisory_lock{mode}(:namespace, hashtext(:name))", keys)
         try:
             yield
         finally:
-            await conn.execute(
-                text(f"SELECT pg_advisory_unlock{mode}(:namespace, hashtext(:name))"), keys
-            )
-            await conn.commit()
+            await self._run(f"SELECT pg_advisory_unlock{mode}(:namespace, hashtext(:name))", keys)
+
+    async def _run(self, statement: str, keys: dict[str, object]) -> None:
+        async with self._statements:
+            await self._conn.execute(text(statement), keys)
+            await self._conn.commit()

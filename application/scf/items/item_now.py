@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 from application.ports.alma.gateway import AlmaDirectory, AlmaGateway
 from application.ports.clock import Clock
-from application.ports.ledger import Ledger
+from application.ports.ledger import HeldLocks, Ledger
 from application.scf.institution_locks import (
     ITEM_SYNC_LOCKS,
     InstitutionLocks,
@@ -97,13 +97,14 @@ class ItemNow:
         with recorded_via(WEBHOOK):
             async with (
                 self._locks.share(code),
-                self._ledger.shared(items_sync_lock(code)),
                 self._locks.one_at_a_time(code, barcode),
-                self._ledger.exclusive(item_record_lock(code, barcode)),
+                self._ledger.lock_session() as held,
+                held.shared(items_sync_lock(code)),
+                held.exclusive(item_record_lock(code, barcode)),
             ):
-                return await self._mirror(event)
+                return await self._mirror(event, held)
 
-    async def _mirror(self, event: ItemChanged) -> ItemNowResult:
+    async def _mirror(self, event: ItemChanged, held: HeldLocks) -> ItemNowResult:
         member = self._alma.gateway(event.institution)
         current = await _item_or_none(member, event.barcode)
         async with self._ledger.unit_of_work() as uow:
@@ -126,7 +127,7 @@ class ItemNow:
             self._consortium,
             event.institution,
             loans,
-            guard=_Creations(self._ledger, self._locks, remote_storage.institution),
+            guard=_Creations(held, self._locks, remote_storage.institution),
         )
         try:
             plan = await mirroring.plan(item)
@@ -174,8 +175,8 @@ class _Creations:
     """The SCF's bibs and holdings found or created by one webhook at a time: of any member,
     since members share the SCF bib of an NZ record (`CreationGuard`)."""
 
-    def __init__(self, ledger: Ledger, locks: InstitutionLocks, scf: str) -> None:
-        self._ledger = ledger
+    def __init__(self, held: HeldLocks, locks: InstitutionLocks, scf: str) -> None:
+        self._held = held
         self._locks = locks
         self._scf = scf
 
@@ -183,7 +184,7 @@ class _Creations:
     async def hold(self, key: str) -> AsyncIterator[None]:
         async with (
             self._locks.one_at_a_time(self._scf, key),
-            self._ledger.exclusive(item_record_lock(self._scf, key)),
+            self._held.exclusive(item_record_lock(self._scf, key)),
         ):
             yield
 

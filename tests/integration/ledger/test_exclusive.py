@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from adapters.ledger.engine import create_ledger_engine
+from adapters.ledger.sql.locks import NAMESPACE
 from application.ports.ledger import Ledger
 from tests.integration.ledger.support import Backend
 
@@ -59,9 +62,17 @@ async def test_A4_two_processes_never_hold_one_name_at_once(backend: Backend) ->
     assert order == ["first in", "other name", "first out", "second in"]
 
 
-async def test_shared_lets_sharers_and_a_lone_holder_through(backend: Backend) -> None:
+async def test_a_lock_session_lets_a_lone_holder_through(backend: Backend) -> None:
     ledger = backend.open()
-    async with ledger.shared("items sync 01AAA_AB"), ledger.shared("items sync 01AAA_AB"):
+    async with (
+        ledger.lock_session() as held,
+        held.shared("items sync 01AAA_AB"),
+        held.exclusive("items of 01aaa_ab: AB0001"),
+        ledger.lock_session() as other,
+        other.shared("items sync 01AAA_AB"),
+    ):
+        pass
+    async with ledger.exclusive("items sync 01AAA_AB"):  # everything was let go
         pass
 
 
@@ -77,7 +88,7 @@ async def test_W7_webhooks_share_a_member_that_its_sync_holds_alone(backend: Bac
     release = asyncio.Event()
 
     async def webhook(ledger: Ledger, label: str) -> None:
-        async with ledger.shared(name):
+        async with ledger.lock_session() as held, held.shared(name):
             order.append(f"{label} in")
             if order.count("first in") + order.count("second in") == 2:
                 both_in.set()
@@ -87,11 +98,11 @@ async def test_W7_webhooks_share_a_member_that_its_sync_holds_alone(backend: Bac
     async def file_sync() -> None:
         async with sync.exclusive(name):
             order.append("sync in")
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0)  # a late webhook that got in now would show before "out"
             order.append("sync out")
 
     async def late_webhook() -> None:
-        async with first.shared(name):
+        async with first.lock_session() as held, held.shared(name):
             order.append("late in")
 
     webhooks = [
@@ -100,13 +111,38 @@ async def test_W7_webhooks_share_a_member_that_its_sync_holds_alone(backend: Bac
     ]
     await asyncio.wait_for(both_in.wait(), 10)
     syncing = asyncio.create_task(file_sync())
-    await asyncio.sleep(0.3)  # the sync is waiting now
+    await waiting_for_advisory_locks(backend, name, 1)  # the sync
     late = asyncio.create_task(late_webhook())
-    await asyncio.sleep(0.3)
-    assert "sync in" not in order and "late in" not in order
+    await waiting_for_advisory_locks(backend, name, 2)  # the late webhook, queued behind it
+    assert "sync in" not in order
+    assert "late in" not in order
     release.set()
     await asyncio.wait_for(asyncio.gather(*webhooks, syncing, late), 10)
     assert order[-3:] == ["sync in", "sync out", "late in"]
+
+
+async def waiting_for_advisory_locks(backend: Backend, name: str, count: int) -> None:
+    """Until PostgreSQL shows `count` requests waiting for the lock `name` (pg_locks), at most
+    10 s."""
+    assert backend.url is not None
+    engine = create_ledger_engine(backend.url)
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                async with engine.connect() as conn:
+                    waiting = await conn.scalar(
+                        text(
+                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                            " AND NOT granted AND objsubid = 2 AND classid = :namespace"
+                            " AND objid = hashtext(:name)::oid"
+                        ),
+                        {"namespace": NAMESPACE, "name": name},
+                    )
+                if waiting == count:
+                    return
+                await asyncio.sleep(0.02)
+    finally:
+        await engine.dispose()
 
 
 HOLD_AND_WAIT = """
