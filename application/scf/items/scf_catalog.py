@@ -127,6 +127,9 @@ class ScfCatalog:
         self._rs = remote_storage
         self._retry = retry or CreateRetry()
         self._guard = guard or _Alone()
+        self._others_create = guard is not None
+        """Other batches create SCF bibs and holdings at once: under the guard, an answer cached
+        before it (none found) may be stale, so it is looked up again before creating."""
         self._bibs: BoundedCache[BibKey, tuple[str, ...]] = BoundedCache(CACHED_BIBS)
         self._bib_locks: KeyedLocks[BibKey] = KeyedLocks()
         self._doubted_bibs: set[BibKey] = set()
@@ -153,9 +156,10 @@ class ScfCatalog:
             bibs = await self._scf.bibs_by_other_system_id(key.value)
         return tuple(b.mms_id for b in bibs if b.mms_id)
 
-    async def _bibs_of(self, key: BibKey) -> tuple[str, ...]:
-        """The cached answer for a key, else Alma's; the caller holds the key's lock."""
-        found = None if key in self._doubted_bibs else self._bibs.get(key)
+    async def _bibs_of(self, key: BibKey, *, fresh: bool = False) -> tuple[str, ...]:
+        """The cached answer for a key, else (or when `fresh`) Alma's; the caller holds the
+        key's lock."""
+        found = None if fresh or key in self._doubted_bibs else self._bibs.get(key)
         if found is None:
             found = await self._lookup(key)
             self._doubted_bibs.discard(key)
@@ -172,7 +176,7 @@ class ScfCatalog:
         """The SCF bib to mirror into: the first found, else a new one, created once (I7)."""
         key = BibKey.of(item)
         async with self._bib_locks.hold(key), self._guard.hold(f"bib {key.kind} {key.value}"):
-            found = await self._bibs_of(key)
+            found = await self._bibs_of(key, fresh=self._others_create)
             if not found:
                 found = (await self._create_bib(key, item),)
                 self._bibs.put(key, found)
@@ -255,8 +259,8 @@ class ScfCatalog:
             if h.holding_id
         ]
 
-    async def _holdings_of(self, mms_id: str) -> list[_Holding]:
-        cached = None if mms_id in self._doubted_holdings else self._holdings.get(mms_id)
+    async def _holdings_of(self, mms_id: str, *, fresh: bool = False) -> list[_Holding]:
+        cached = None if fresh or mms_id in self._doubted_holdings else self._holdings.get(mms_id)
         if cached is not None:
             return cached
         # A bib this batch created has no holding until this batch POSTs one; after that (even
@@ -271,7 +275,7 @@ class ScfCatalog:
         # One lock per bib, stricter than per (bib, location): the bib's holdings are listed once
         # and two locations of one bib never race on that list.
         async with self._holding_locks.hold(mms_id), self._guard.hold(f"holdings of {mms_id}"):
-            holdings = await self._holdings_of(mms_id)
+            holdings = await self._holdings_of(mms_id, fresh=self._others_create)
             found = _matching(holdings, resolved)
             if found is not None:
                 return found
