@@ -11,7 +11,9 @@
 
 Locks are kept per event loop, because an asyncio lock belongs to the loop that first waits on it
 (each test runs its own loop). Across processes sharing a PostgreSQL ledger the same exclusion is
-`Ledger.exclusive(items_sync_lock(code))` beside `hold` and `Ledger.shared(...)` beside `share`.
+`Ledger.exclusive(items_sync_lock(code))` (or `requests_sync_lock`) beside `hold`, and a
+`Ledger.lock_session`'s `shared` of that name, then `exclusive(record_lock(...))`, beside
+`share` and `one_at_a_time`.
 """
 
 from __future__ import annotations
@@ -81,7 +83,12 @@ def items_sync_lock(institution: str) -> str:
     return f"items sync {institution.casefold()}"
 
 
-def item_record_lock(institution: str, record: str) -> str:
+def requests_sync_lock(institution: str) -> str:
+    """The name of a member's requests-sync lock among the processes sharing a ledger."""
+    return f"requests sync {institution.casefold()}"
+
+
+def record_lock(institution: str, record: str) -> str:
     """The name of one of a member's records (`InstitutionLocks.one_at_a_time`) among the
     processes sharing a ledger (`Ledger.exclusive`)."""
-    return f"items of {institution.casefold()}: {record}"
+    return f"records of {institution.casefold()}: {record}"

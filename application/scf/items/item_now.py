@@ -31,8 +31,8 @@ from application.ports.ledger import HeldLocks, Ledger
 from application.scf.institution_locks import (
     ITEM_SYNC_LOCKS,
     InstitutionLocks,
-    item_record_lock,
     items_sync_lock,
+    record_lock,
 )
 from application.scf.items.item_mirroring import mirroring_for
 from application.scf.items.item_outcomes import ItemOutcome, ItemResult, record_outcome
@@ -100,7 +100,7 @@ class ItemNow:
                 self._locks.one_at_a_time(code, barcode),
                 self._ledger.lock_session() as held,
                 held.shared(items_sync_lock(code)),
-                held.exclusive(item_record_lock(code, barcode)),
+                held.exclusive(record_lock(code, barcode)),
             ):
                 return await self._mirror(event, held)
 
@@ -184,7 +184,7 @@ class _Creations:
     async def hold(self, key: str) -> AsyncIterator[None]:
         async with (
             self._locks.one_at_a_time(self._scf, key),
-            self._held.exclusive(item_record_lock(self._scf, key)),
+            self._held.exclusive(record_lock(self._scf, key)),
         ):
             yield
 

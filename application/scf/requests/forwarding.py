@@ -41,6 +41,8 @@ and the dry run is `dry_run`'s.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -48,7 +50,11 @@ from application.ports.alma.gateway import AlmaDirectory
 from application.ports.clock import Clock
 from application.ports.ledger import Ledger
 from application.ports.transfer import FileTransfer
-from application.scf.institution_locks import InstitutionLocks
+from application.scf.institution_locks import (
+    InstitutionLocks,
+    record_lock,
+    requests_sync_lock,
+)
 from application.scf.library_names import LibraryNames
 from application.scf.ports import FailureReports, RequestFiles
 from application.scf.requests.dry_run import preview_run
@@ -140,7 +146,7 @@ class RequestForwarding:
         """Process the institution's request files: one requests `JOB_END` (R1)."""
         if dry_run:
             return await self._dry_run(institution)
-        async with self._locks.hold(institution):
+        async with self._alone(institution):
             summary = ForwardingSummary(institution)
             batches = self._batches(institution)
             files = await batches.claim_all()
@@ -152,7 +158,7 @@ class RequestForwarding:
 
     async def retry_waiting(self, institution: str) -> ForwardingSummary:
         """After the institution's items sync: retry waiting requests and open files (R7)."""
-        async with self._locks.hold(institution):
+        async with self._alone(institution):
             summary = ForwardingSummary(institution)
             async with self._ledger.unit_of_work() as uow:
                 waiting = await uow.requests.list_waiting(institution)
@@ -178,15 +184,29 @@ class RequestForwarding:
         """One request read from the member's Alma instead of a file (W6): R3–R7 as for a file's.
         Beside the member's other webhooks, one at a time per request, never beside a requests
         sync (which holds the member alone); R6 makes the export's later copy of it a no-op."""
+        record = f"request {request.request_id}"
         async with (
             self._locks.share(institution),
-            self._locks.one_at_a_time(institution, f"request {request.request_id}"),
+            self._locks.one_at_a_time(institution, record),
+            self._ledger.lock_session() as held,
+            held.shared(requests_sync_lock(institution)),
+            held.exclusive(record_lock(institution, record)),
         ):
             return await self._processor.from_file(institution, request, None, malformed=False)
 
+    @asynccontextmanager
+    async def _alone(self, institution: str) -> AsyncIterator[None]:
+        """The member's requests to this run alone, in this process and across the processes
+        sharing the ledger: no other run, no webhook (W6) meanwhile."""
+        async with (
+            self._locks.hold(institution),
+            self._ledger.exclusive(requests_sync_lock(institution)),
+        ):
+            yield
+
     async def replay(self, institution: str, request_id: str) -> RequestOutcome | None:
         """Retry one failed or waiting request from its ledger data; None when never seen."""
-        async with self._locks.hold(institution):
+        async with self._alone(institution):
             async with self._ledger.unit_of_work() as uow:
                 row = await uow.requests.get(institution, request_id)
             if row is None:

@@ -111,9 +111,9 @@ async def test_W7_webhooks_share_a_member_that_its_sync_holds_alone(backend: Bac
     ]
     await asyncio.wait_for(both_in.wait(), 10)
     syncing = asyncio.create_task(file_sync())
-    await waiting_for_advisory_locks(backend, name, 1)  # the sync
+    await waiting_for_advisory_locks(backend.url, name, 1)  # the sync
     late = asyncio.create_task(late_webhook())
-    await waiting_for_advisory_locks(backend, name, 2)  # the late webhook, queued behind it
+    await waiting_for_advisory_locks(backend.url, name, 2)  # the late webhook, queued behind it
     assert "sync in" not in order
     assert "late in" not in order
     release.set()
@@ -121,11 +121,11 @@ async def test_W7_webhooks_share_a_member_that_its_sync_holds_alone(backend: Bac
     assert order[-3:] == ["sync in", "sync out", "late in"]
 
 
-async def waiting_for_advisory_locks(backend: Backend, name: str, count: int) -> None:
+async def waiting_for_advisory_locks(url: str | None, name: str, count: int) -> None:
     """Until PostgreSQL shows `count` requests waiting for the lock `name` (pg_locks), at most
     10 s."""
-    assert backend.url is not None
-    engine = create_ledger_engine(backend.url)
+    assert url is not None
+    engine = create_ledger_engine(url)
     try:
         async with asyncio.timeout(10):
             while True:

@@ -4,8 +4,10 @@ dispatched to the bridge's handlers)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,9 @@ from application.scf.inbox.records import Handled
 from application.shared.metrics import Metrics
 from domain.scf.webhooks import classify_webhook, inbox_body
 from entrypoints.bridge_wiring import circulation, item_now, request_now, sync_jobs
-from tests.scenarios.items.support import FAST_LOAN_RETRY
-from tests.scenarios.world import World
+from tests.scenarios.items.support import AB_RS, FAST_LOAN_RETRY, Copy
+from tests.scenarios.requests import support as requests
+from tests.scenarios.world import AB, SCF, World
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "alma"
 REQUEST_SAMPLE = FIXTURES / "latoohey-libraryapps-server-webhooks__webhook_request.json"
@@ -96,3 +99,43 @@ def delete(world: World, institution: str, barcode: str) -> Item:
     item = world.state.item_by_barcode(institution, barcode)
     world.state.delete_item(institution, item.mms_id, item.holding_id, item.pid, override=True)
     return item
+
+
+BIB = "99100000000004101"
+"""The member bib whose new items the side-by-side scenarios create."""
+PICKUP_ABRS = {"request_type": "HOLD", "pickup_location_type": "LIBRARY"}
+PICKUP_ABRS.update(pickup_location_library="ABRS", comment="Please hurry")
+
+
+def new_copies(count: int) -> list[Copy]:
+    return [Copy(f"AB01{n:02d}", AB_RS["c"], AB_RS["l"]) for n in range(count)]
+
+
+def created(world: World, copies: Sequence[Copy]) -> list[bytes]:
+    """The ITEM_CREATED of each seeded copy."""
+    item = world.state.item_by_barcode
+    return [item_event(AB, "ITEM_CREATED", item(AB, c.barcode)) for c in copies]
+
+
+async def requested(world: World) -> tuple[list[str], list[UserRequest]]:
+    """AB0001 and AB0002 mirrored (pids) and requested by a patron of AB (R3-R7 forward)."""
+    mirrors, sources = [], []
+    for barcode in ("AB0001", "AB0002"):
+        scf_copy = requests.mirror(world, AB, barcode)
+        await requests.record_mirror(world, AB, barcode, scf_copy)
+        mirrors.append(scf_copy.pid)
+        sources.append(requests.member_item_request(world, AB, barcode, "ab_patron2", PICKUP_ABRS))
+    return mirrors, sources
+
+
+async def at_once(world: World, bodies: Sequence[bytes], worker: BridgeHandlers) -> list[Handled]:
+    """The bodies dispatched concurrently through one worker's handlers, as its slots do."""
+    consortium = world.bridge.settings.consortium
+    events = [classify_webhook(inbox_body(raw), consortium) for raw in bodies]
+    runs = (dispatch(worker, Metrics(), event, n) for n, event in enumerate(events, 1))
+    return list(await asyncio.gather(*runs))
+
+
+def scf_items(world: World, barcode: str) -> list[Any]:
+    """The SCF items with the barcode of the mirror of `barcode`."""
+    return [i for i in world.state.institution(SCF).items.values() if i.barcode == barcode + "X"]

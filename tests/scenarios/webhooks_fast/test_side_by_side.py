@@ -9,61 +9,32 @@ beside its items or requests sync; a sync waiting for them goes before webhooks 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from adapters.fake_alma.model import Loan, UserRequest
-from application.scf.inbox.dispatch import dispatch
-from application.scf.inbox.handlers import BridgeHandlers
-from application.scf.inbox.records import Handled
+from adapters.fake_alma.model import Loan
 from application.scf.institution_locks import ITEM_SYNC_LOCKS, InstitutionLocks, items_sync_lock
 from application.scf.items.scf_catalog import ScfCatalog
 from application.scf.requests.outcomes import Action
 from application.shared.ledger_records import MirrorState, Outcome, RequestStatus
-from application.shared.metrics import Metrics
-from domain.scf.webhooks import classify_webhook, inbox_body
-from tests.scenarios.items.support import AB_RS, NZ_BARCODES, Copy, calls, row, seed_bib
+from tests.scenarios.items.support import NZ_BARCODES, calls, row, seed_bib
 from tests.scenarios.requests import support as requests
-from tests.scenarios.webhooks_fast.support import handlers, item_event, request_created
+from tests.scenarios.webhooks_fast.support import (
+    BIB,
+    at_once,
+    created,
+    handlers,
+    new_copies,
+    request_created,
+    requested,
+    scf_items,
+)
 from tests.scenarios.world import AB, SCF, LedgerKind, World, open_world, request_export
 
 LEDGERS: list[LedgerKind] = ["memory", "sqlite", "postgres"]
-BIB = "99100000000004101"
 TRANSIT_USER = "01AAA_AB-ABRS"  # I10: {INST}-{$c}
-PICKUP_ABRS = {"request_type": "HOLD", "pickup_location_type": "LIBRARY"}
-PICKUP_ABRS.update(pickup_location_library="ABRS", comment="Please hurry")
-
-
-def _copies(count: int) -> list[Copy]:
-    return [Copy(f"AB01{n:02d}", AB_RS["c"], AB_RS["l"]) for n in range(count)]
-
-
-def _created(world: World, copies: Sequence[Copy]) -> list[bytes]:
-    """The ITEM_CREATED of each seeded copy."""
-    item = world.state.item_by_barcode
-    return [item_event(AB, "ITEM_CREATED", item(AB, c.barcode)) for c in copies]
-
-
-async def _requested(world: World) -> tuple[list[str], list[UserRequest]]:
-    """AB0001 and AB0002 mirrored (pids) and requested by a patron of AB (R3-R7 forward)."""
-    mirrors, sources = [], []
-    for barcode in ("AB0001", "AB0002"):
-        scf_copy = requests.mirror(world, AB, barcode)
-        await requests.record_mirror(world, AB, barcode, scf_copy)
-        mirrors.append(scf_copy.pid)
-        sources.append(requests.member_item_request(world, AB, barcode, "ab_patron2", PICKUP_ABRS))
-    return mirrors, sources
-
-
-async def _at_once(world: World, bodies: Sequence[bytes], worker: BridgeHandlers) -> list[Handled]:
-    """The bodies dispatched concurrently through one worker's handlers, as its slots do."""
-    consortium = world.bridge.settings.consortium
-    events = [classify_webhook(inbox_body(raw), consortium) for raw in bodies]
-    runs = (dispatch(worker, Metrics(), event, n) for n, event in enumerate(events, 1))
-    return list(await asyncio.gather(*runs))
 
 
 async def _turns(count: int = 200) -> None:
@@ -98,11 +69,6 @@ class _AllIn:
         monkeypatch.setattr(owner, name, gated)
 
 
-def _scf_items(world: World, barcode: str) -> list[Any]:
-    """The SCF items with the barcode of the mirror of `barcode`."""
-    return [i for i in world.state.institution(SCF).items.values() if i.barcode == barcode + "X"]
-
-
 def _loans(world: World, item_pid: str) -> list[Loan]:
     """Every loan the SCF ever made of the item, returned or not."""
     return [
@@ -123,16 +89,16 @@ async def test_W7_I7_I10_items_of_one_new_bib_created_at_once_make_one_bib_and_h
     tmp_path: Path, ledger: LedgerKind, scf_bib: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with open_world(tmp_path, ledger=ledger) as world:
-        copies = _copies(5)
+        copies = new_copies(5)
         nz_id = None if scf_bib == "new local" else NZ_BARCODES
         seed_bib(world, AB, BIB, copies, nz_id=nz_id)
         if scf_bib == "from NZ, no holding":  # the holdings race alone (I8)
             await world.scf().create_bib_from_nz(NZ_BARCODES)
-        bodies = _created(world, copies)
+        bodies = created(world, copies)
         # Every webhook has planned its create and asks for the SCF bib at once.
         gate = _AllIn(monkeypatch, ScfCatalog, "bib_for", len(copies))
 
-        handled = await _at_once(world, bodies, handlers(world))
+        handled = await at_once(world, bodies, handlers(world))
 
         assert gate.most == len(copies)
         assert [h.details and h.details["result"] for h in handled] == ["created"] * len(copies)
@@ -142,7 +108,7 @@ async def test_W7_I7_I10_items_of_one_new_bib_created_at_once_make_one_bib_and_h
         (bib,) = bibs
         (holding,) = world.state.holdings_of(SCF, bib.mms_id)  # I8: once
         for copy in copies:
-            (scf_copy,) = _scf_items(world, copy.barcode)  # I9
+            (scf_copy,) = scf_items(world, copy.barcode)  # I9
             assert (scf_copy.mms_id, scf_copy.holding_id) == (bib.mms_id, holding.holding_id)
             (loan,) = _loans(world, scf_copy.pid)  # I10
             assert (loan.user_id, loan.active) == (TRANSIT_USER, True)
@@ -158,16 +124,16 @@ async def test_W7_I6_the_same_item_created_twice_at_once_is_mirrored_and_lent_on
     tmp_path: Path, ledger: LedgerKind
 ) -> None:
     async with open_world(tmp_path, ledger=ledger) as world:
-        (new,) = _copies(1)
+        (new,) = new_copies(1)
         seed_bib(world, AB, BIB, [new], nz_id=NZ_BARCODES)
-        (body,) = _created(world, [new])
+        (body,) = created(world, [new])
 
-        handled = await _at_once(world, [body, body], handlers(world))
+        handled = await at_once(world, [body, body], handlers(world))
 
         assert [h.outcome for h in handled] == [Outcome.OK, Outcome.OK]
         results = sorted(str(h.details and h.details["result"]) for h in handled)
         assert results == ["created", "unchanged"]
-        (scf_copy,) = _scf_items(world, new.barcode)
+        (scf_copy,) = scf_items(world, new.barcode)
         assert [loan.user_id for loan in _loans(world, scf_copy.pid)] == [TRANSIT_USER]
         assert await world.events(outcome=Outcome.FAILED) == []
 
@@ -176,20 +142,20 @@ async def test_W7_webhooks_of_different_items_of_one_member_run_side_by_side(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with open_world(tmp_path) as world:
-        copies = _copies(3)
+        copies = new_copies(3)
         for n, copy in enumerate(copies):  # three local bibs (I7 by other_system_id)
             seed_bib(world, AB, f"9910000000{n}004101", [copy])
-        bodies = _created(world, copies)
+        bodies = created(world, copies)
         worker = handlers(world)
         gate = _AllIn(monkeypatch, worker.item_now, "_mirror", len(copies))  # before Alma calls
 
-        handled = await _at_once(world, bodies, worker)
+        handled = await at_once(world, bodies, worker)
 
         assert gate.most == len(copies)  # all three at once
         assert all(h.outcome is Outcome.OK for h in handled)
         for n, copy in enumerate(copies):
             (bib,) = world.state.find_bibs(SCF, other_system_id=f"({AB})9910000000{n}004101")
-            (scf_copy,) = _scf_items(world, copy.barcode)
+            (scf_copy,) = scf_items(world, copy.barcode)
             assert scf_copy.mms_id == bib.mms_id
 
 
@@ -198,14 +164,14 @@ async def test_W7_I1_a_webhook_waits_while_the_member_items_sync_holds_it(
     tmp_path: Path, ledger: LedgerKind
 ) -> None:
     async with open_world(tmp_path, ledger=ledger, alma="http") as world:
-        (new,) = _copies(1)
+        (new,) = new_copies(1)
         seed_bib(world, AB, BIB, [new], nz_id=NZ_BARCODES)
-        (body,) = _created(world, [new])
+        (body,) = created(world, [new])
         worker = handlers(world)
 
         # What ItemSync.run holds for its whole run (the world's sync uses ITEM_SYNC_LOCKS).
         async with ITEM_SYNC_LOCKS.hold(AB), world.ledger.exclusive(items_sync_lock(AB)):
-            webhook = asyncio.create_task(_at_once(world, [body], worker))
+            webhook = asyncio.create_task(at_once(world, [body], worker))
             await _turns()
             assert not webhook.done()
             assert calls(world, AB) == []  # not one Alma call
@@ -214,7 +180,7 @@ async def test_W7_I1_a_webhook_waits_while_the_member_items_sync_holds_it(
         (handled,) = await webhook
         assert handled.details is not None
         assert handled.details["result"] == "created", handled.message
-        assert len(_scf_items(world, new.barcode)) == 1
+        assert len(scf_items(world, new.barcode)) == 1
 
 
 async def test_W7_I1_a_waiting_sync_goes_before_webhooks_that_arrive_after_it() -> None:
@@ -259,10 +225,10 @@ async def test_W6_R6_requests_of_one_member_at_once_each_forwarded_once(
     tmp_path: Path, ledger: LedgerKind
 ) -> None:
     async with open_world(tmp_path, ledger=ledger) as world:
-        mirrors, sources = await _requested(world)
+        mirrors, sources = await requested(world)
         bodies = [request_created(AB, source) for source in sources]
 
-        handled = await _at_once(world, [*bodies, bodies[0]], handlers(world))  # the 1st twice
+        handled = await at_once(world, [*bodies, bodies[0]], handlers(world))  # the 1st twice
 
         assert [h.outcome for h in handled] == [Outcome.OK] * 3
         results = sorted(str(h.details and h.details["result"]) for h in handled)
@@ -281,7 +247,7 @@ async def test_W6_R1_a_webhook_waits_while_the_member_requests_sync_runs(
     tmp_path: Path, ledger: LedgerKind, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with open_world(tmp_path, ledger=ledger) as world:
-        _, sources = await _requested(world)
+        _, sources = await requested(world)
         in_file: dict[str, object] = {
             "requestId": sources[0].request_id,
             "requestType": "PATRON_PHYSICAL",
@@ -306,7 +272,7 @@ async def test_W6_R1_a_webhook_waits_while_the_member_requests_sync_runs(
         run = asyncio.create_task(worker.requests_sync(AB, 1))  # a requests JOB_END
         await asyncio.wait_for(paused.wait(), timeout=10)  # the run is placing the file's
 
-        webhook = asyncio.create_task(_at_once(world, [request_created(AB, sources[1])], worker))
+        webhook = asyncio.create_task(at_once(world, [request_created(AB, sources[1])], worker))
         await _turns()
         assert not webhook.done()
         assert len(placing) == 1  # the webhook's request waits for the run
