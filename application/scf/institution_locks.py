@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from aiorwlock import RWLock
 
+from application.ports.ledger import HeldLocks, Ledger
 from application.shared.single_flight import KeyedLocks
 
 
@@ -71,6 +72,29 @@ class InstitutionLocks:
         """One holder of this institution's record (a barcode, a request, a bib) at a time."""
         async with self._locks().records.hold((institution.casefold(), record)):
             yield
+
+    @asynccontextmanager
+    async def alone(self, ledger: Ledger, institution: str, sync_lock: str) -> AsyncIterator[None]:
+        """A sync's hold of the member, here (`hold`) and across the processes sharing the
+        ledger (`sync_lock`, e.g. `items_sync_lock(code)`, exclusive)."""
+        async with self.hold(institution), ledger.exclusive(sync_lock):
+            yield
+
+    @asynccontextmanager
+    async def one_record(
+        self, ledger: Ledger, institution: str, sync_lock: str, record: str
+    ) -> AsyncIterator[HeldLocks]:
+        """A webhook's share of the member and hold of its record, here (`share`,
+        `one_at_a_time`) and across processes (`sync_lock` shared, `record_lock` exclusive, on
+        one connection); the lock session, for more locks of the same work."""
+        async with (
+            self.share(institution),
+            self.one_at_a_time(institution, record),
+            ledger.lock_session() as held,
+            held.shared(sync_lock),
+            held.exclusive(record_lock(institution, record)),
+        ):
+            yield held
 
 
 ITEM_SYNC_LOCKS = InstitutionLocks()

@@ -95,13 +95,8 @@ class ItemNow:
         """Mirror the state Alma has now of the item the webhook names."""
         code, barcode = event.institution, event.barcode
         with recorded_via(WEBHOOK):
-            async with (
-                self._locks.share(code),
-                self._locks.one_at_a_time(code, barcode),
-                self._ledger.lock_session() as held,
-                held.shared(items_sync_lock(code)),
-                held.exclusive(record_lock(code, barcode)),
-            ):
+            lock = items_sync_lock(code)
+            async with self._locks.one_record(self._ledger, code, lock, barcode) as held:
                 return await self._mirror(event, held)
 
     async def _mirror(self, event: ItemChanged, held: HeldLocks) -> ItemNowResult:

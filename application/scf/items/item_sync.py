@@ -110,7 +110,7 @@ class ItemSync:
             return await _Batch(self, code, self._loan_retry, records, dry_run=True).run()
         # One sync of a member at a time in this process, then across every process sharing
         # the ledger (A4: several workers on PostgreSQL).
-        async with self._locks.hold(code), self.ledger.exclusive(items_sync_lock(code)):
+        async with self._locks.alone(self.ledger, code, items_sync_lock(code)):
             return await _Batch(self, code, self._loan_retry, records, dry_run=False).run()
 
 

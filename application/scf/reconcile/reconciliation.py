@@ -119,7 +119,7 @@ class Reconciliation:
         run = _Run(self, code, source or LedgerSource(), fix, progress, self._loan_retry)
         if not fix:
             return await run.run()
-        async with self._locks.hold(code), self.ledger.exclusive(items_sync_lock(code)):
+        async with self._locks.alone(self.ledger, code, items_sync_lock(code)):
             return await run.run()
 
 

@@ -41,8 +41,7 @@ and the dry run is `dry_run`'s.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,7 +51,6 @@ from application.ports.ledger import Ledger
 from application.ports.transfer import FileTransfer
 from application.scf.institution_locks import (
     InstitutionLocks,
-    record_lock,
     requests_sync_lock,
 )
 from application.scf.library_names import LibraryNames
@@ -184,25 +182,14 @@ class RequestForwarding:
         """One request read from the member's Alma instead of a file (W6): R3–R7 as for a file's.
         Beside the member's other webhooks, one at a time per request, never beside a requests
         sync (which holds the member alone); R6 makes the export's later copy of it a no-op."""
-        record = f"request {request.request_id}"
-        async with (
-            self._locks.share(institution),
-            self._locks.one_at_a_time(institution, record),
-            self._ledger.lock_session() as held,
-            held.shared(requests_sync_lock(institution)),
-            held.exclusive(record_lock(institution, record)),
-        ):
+        lock, record = requests_sync_lock(institution), f"request {request.request_id}"
+        async with self._locks.one_record(self._ledger, institution, lock, record):
             return await self._processor.from_file(institution, request, None, malformed=False)
 
-    @asynccontextmanager
-    async def _alone(self, institution: str) -> AsyncIterator[None]:
+    def _alone(self, institution: str) -> AbstractAsyncContextManager[None]:
         """The member's requests to this run alone, in this process and across the processes
         sharing the ledger: no other run, no webhook (W6) meanwhile."""
-        async with (
-            self._locks.hold(institution),
-            self._ledger.exclusive(requests_sync_lock(institution)),
-        ):
-            yield
+        return self._locks.alone(self._ledger, institution, requests_sync_lock(institution))
 
     async def replay(self, institution: str, request_id: str) -> RequestOutcome | None:
         """Retry one failed or waiting request from its ledger data; None when never seen."""
