@@ -158,9 +158,10 @@ class InboxWorker:
 
         Up to `batch` messages run at once (`claiming`). With nothing long in hand, the worker
         claims again at once after a claim that found a message, and as soon as a message ends;
-        else it looks for work every poll_interval. With a long message in hand it takes only
-        messages due for busy_grace (BUSY_GRACE_FACTOR × poll_interval by default), so that
-        idle workers sharing the inbox go first. A claim that failed (the database unreachable)
+        else it looks for work every poll_interval. With a long message in hand it claims
+        nothing for busy_grace (BUSY_GRACE_FACTOR × poll_interval by default) after claiming it,
+        then only messages due for busy_grace, so that idle workers sharing the inbox go
+        first. A claim that failed (the database unreachable)
         is tried again a poll_interval later. Every wait is on stop too, so stopping is
         immediate.
         """
@@ -171,17 +172,24 @@ class InboxWorker:
         long: set[asyncio.Task[None]] = set()
         stopping = asyncio.create_task(stop.wait())
         next_claim = loop.time()
+        long_claimed = -busy_grace  # loop time of the last claim of a long message
         try:
             while not stop.is_set() and not (restart_when is not None and restart_when()):
-                if len(running) < self._batch and loop.time() >= next_claim:
+                # With a long message in hand, nothing for busy_grace after claiming it either:
+                # messages that waited before this worker started are no younger (ADR 0003).
+                due = max(next_claim, long_claimed + busy_grace) if long else next_claim
+                if len(running) < self._batch and loop.time() >= due:
                     waited = timedelta(seconds=busy_grace if long else 0.0)
                     started, started_long = await self._claim_one(waited)
                     running |= started
                     long |= started_long
+                    if started_long:
+                        long_claimed = loop.time()
                     again = started and not long  # more may be waiting: look at once
                     next_claim = loop.time() + (0.0 if again else poll_interval)
                     continue
-                timeout = None if len(running) >= self._batch else next_claim - loop.time()
+                due = max(next_claim, long_claimed + busy_grace) if long else next_claim
+                timeout = None if len(running) >= self._batch else due - loop.time()
                 done, _ = await asyncio.wait(
                     {stopping, *running},
                     timeout=max(timeout, 0.0) if timeout is not None else None,

@@ -10,6 +10,7 @@ Real time, the system clock; every wait has a deadline.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import timedelta
@@ -18,6 +19,7 @@ import pytest
 
 from adapters.ledger.clock import SystemClock
 from application.scf.inbox.claiming import runs_long
+from domain.scf.webhooks import dedupe_key
 from tests.integration.ledger.support import Backend
 from tests.integration.worker.support import (
     AB_PUBLISHING_JOB,
@@ -121,3 +123,30 @@ async def test_claim_inbox_waited_leaves_young_messages(backend: Backend) -> Non
     assert await ledger.claim_inbox("w", timedelta(minutes=1), 1, waited=timedelta(hours=1)) == []
     [claimed] = await ledger.claim_inbox("w", timedelta(minutes=1), 1, waited=timedelta(0))
     assert claimed.lock_owner == "w"
+
+
+async def test_W8_a_worker_that_just_took_a_sync_leaves_old_messages_to_a_starting_one(
+    backend: Backend,
+) -> None:
+    """Messages that waited long before any worker started are no younger than the busy grace:
+    the busy worker still leaves them for busy_grace after its own claim (CI, 2026-12-07: one
+    process took two of three syncs while the third was starting)."""
+    ledger = backend.open()
+    long_ago = backend.clock.now() - timedelta(minutes=10)
+    async with ledger.unit_of_work() as uow:
+        for webhook_id in ("1980", "1981"):
+            body = job_end(AB, AB_PUBLISHING_JOB, webhook_id)
+            await uow.inbox.add(dedupe_key(body), body, long_ago)
+        await uow.commit()
+    gate = Gate()
+    busy = make_worker(backend.open(), gate.handlers("busy"), backend.clock, owner="busy")
+    late = make_worker(backend.open(), gate.handlers("late"), backend.clock, owner="late")
+
+    async with running([busy], poll_interval=0.05, busy_grace=2.0):
+        assert [name for name, _ in await gate.wait_started(1)] == ["busy"]
+        await asyncio.sleep(0.5)  # the other process is still starting: ten of busy's polls
+        async with running([late], poll_interval=0.05, busy_grace=2.0):
+            started = await gate.wait_started(2)
+            gate.release.set()
+
+    assert [name for name, _ in started] == ["busy", "late"]
