@@ -190,6 +190,7 @@ async def _work(
                     other_messages=None if scheduling is None else scheduling.messages,
                 )
                 released = released or await _release_dead(worker)
+                log.info("inbox worker %s ready: up to %d messages at once", name, batch)
                 await worker.run_forever(
                     stop,
                     poll_interval=poll_interval,

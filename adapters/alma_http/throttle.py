@@ -88,9 +88,10 @@ class StartSchedule(Protocol):
         `most` seconds from now."""
         ...
 
-    def started(self) -> None:
-        """The call booked last has started now: a caller that woke late moves its start to
-        the moment it really began."""
+    def started(self, late: float) -> bool:
+        """The call booked last starts now, `late` seconds after its booked start: whether it
+        may go. A caller that woke late moves its start to the moment it really began, or,
+        where the start cannot be moved, is refused and books again."""
         ...
 
     def paused(self) -> bool:
@@ -156,11 +157,12 @@ class LocalStartSchedule:
         until = pause_until(self._starts, now, rate=self._rate, window=self._window)
         self._paused_until = max(self._paused_until, min(until, now + most))
 
-    def started(self) -> None:
+    def started(self, late: float) -> bool:
         # A busy event loop wakes a caller after its booked start; the window counts from when
         # the call really began, or the next start would squeeze against a late one.
         if self._starts:
             self._starts[-1] = max(self._starts[-1], self._monotonic())
+        return True
 
     def paused(self) -> bool:
         return self._paused_until > self._monotonic()
@@ -204,12 +206,14 @@ class InstitutionThrottle:
             async with self._admission:
                 while True:
                     delay = await self._schedule.book()
+                    booked = self._monotonic() + max(delay, 0.0)
                     if delay > 0:
                         await asyncio.sleep(delay)
-                    # A 429 that arrived while this call waited pauses it too; its booked start
-                    # is spent (harmless: it only makes the schedule more careful).
-                    if not self._schedule.paused():
-                        self._schedule.started()
+                    # A 429 that arrived while this call waited pauses it too, and a start the
+                    # schedule refuses as too late is booked again; the start booked is spent
+                    # (harmless: it only makes the schedule more careful).
+                    late = self._monotonic() - booked
+                    if not self._schedule.paused() and self._schedule.started(late):
                         break
         finally:
             self.waiting -= 1

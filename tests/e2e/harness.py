@@ -349,6 +349,15 @@ class WorkerProcess(ServiceProcess):
                 start_new_session=True,
             )
 
+    async def wait_ready(self, seconds: float = 60.0) -> None:
+        """Until the worker has built its bridge and claims ("inbox worker … ready" in its
+        log): a test that shares work between processes starts it only then."""
+
+        async def ready() -> bool:
+            return " ready: " in self.logs[-1].read_text(errors="replace")
+
+        await until(ready, seconds, f"{self.name} to be ready", poll=0.05)
+
 
 class LedgerInbox:
     """The bridge's inbox rows, read straight from its ledger in read-only transactions."""

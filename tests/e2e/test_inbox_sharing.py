@@ -116,8 +116,9 @@ async def test_serve_and_a_worker_split_two_job_ends_and_serve_takes_over_a_kill
         worker = WorkerProcess(side)  # default settings, like serve: no lease override
         service = ServiceProcess(side)
         try:
-            await worker.start()  # first, so that it is polling by the time serve answers
+            await worker.start()
             await service.start()
+            await worker.wait_ready()  # polling before the JOB_ENDs arrive
             api = BridgeApi(side.client, service, side.secrets.webhook)
             for institution, (_, _, job, _) in MEMBERS.items():
                 await api.send(webhooks.job_end(institution, job, "Publishing Platform Job RS"))

@@ -176,6 +176,8 @@ async def test_A4_three_processes_share_the_scf_threshold_and_fill_it(tmp_path: 
             await service.start()
             for worker in workers:
                 await worker.start()
+            for worker in workers:
+                await worker.wait_ready()
             api = BridgeApi(side.client, service, side.secrets.webhook)
             state.call_log.clear()
             for member, job in PUBLISHING.items():

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import cast
 
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.alma_http.shared_schedule import LATE_START, SharedStartSchedule
 from adapters.alma_http.throttle import (
     InstitutionThrottle,
     LocalStartSchedule,
@@ -73,9 +77,46 @@ async def test_A4_a_call_that_woke_late_counts_its_window_from_its_real_start() 
     for _ in range(RATE):
         await schedule.book()  # booked at 100.0, 100.2, ... 100.8
     clock.now = 100.9  # the last caller (booked for 100.8) woke a tenth of a second late
-    schedule.started()
+    assert schedule.started(0.1)
     clock.now = 101.0
     delays = [await schedule.book() for _ in range(RATE)]
     starts = [clock.now + delay for delay in delays]
     # The fifth start after the late one waits a full window from when it really began.
     assert starts[-1] == pytest.approx(100.9 + WINDOW)
+
+
+class _RefusesLateOnce:
+    """A schedule that refuses the first start as too late, as a shared one does."""
+
+    def __init__(self) -> None:
+        self.booked = 0
+        self.refused_late = False
+
+    async def book(self) -> float:
+        self.booked += 1
+        return 0.0
+
+    async def refused(self, most: float) -> None:
+        return None
+
+    def started(self, late: float) -> bool:
+        if not self.refused_late:
+            self.refused_late = True
+            return False
+        return True
+
+    def paused(self) -> bool:
+        return False
+
+
+async def test_A4_a_start_refused_as_too_late_is_booked_again() -> None:
+    schedule = _RefusesLateOnce()
+    throttle = InstitutionThrottle(RATE, schedule=schedule)
+    await throttle.admit()
+    assert (schedule.booked, throttle.calls_started) == (2, 1)
+
+
+def test_A4_a_shared_schedule_refuses_a_start_later_than_late_start() -> None:
+    schedule = SharedStartSchedule(cast(AsyncEngine, None), "01AAA_RS", RATE)
+    assert schedule.started(LATE_START)
+    assert not schedule.started(LATE_START + 0.001)
