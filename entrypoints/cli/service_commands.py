@@ -88,9 +88,11 @@ def worker_command(
     """Process the webhook inbox without serving HTTP, until SIGINT or SIGTERM.
 
     Several workers (`serve` included) share a PostgreSQL ledger's inbox without doing anything
-    twice: each claims one message at a time, and an idle worker takes a waiting message before
-    a busy one. They also share Alma's limit of calls per second per institution
-    (alma_rate_limit_per_second), and only one of them at a time syncs a member's items.
+    twice: each claims one message at a time and runs up to 10 at once, and an idle worker takes
+    a waiting message before one busy with a sync. They also share Alma's limit of calls per
+    second per institution (alma_rate_limit_per_second), and only one of them at a time syncs a
+    member's items or requests; that member's own webhooks (W6, W7) run side by side, but never
+    during its sync.
 
     A killed worker's messages are taken up again within 30 s: at once by a worker starting on
     the same host, otherwise when their 20-second lease (ALMABRIDGE_WORKER_LEASE_SECONDS)
